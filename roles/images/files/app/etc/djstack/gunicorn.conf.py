@@ -1,0 +1,18 @@
+# Managed by djstack (role images). Every setting can be overridden from the environment.
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('DJSTACK_PORT', '8000')}"
+# 0 means derive from the cores the container sees.
+workers = int(os.environ.get("GUNICORN_WORKERS", "0")) or multiprocessing.cpu_count() * 2 + 1
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+worker_tmp_dir = "/dev/shm"
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") == "1" else None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")

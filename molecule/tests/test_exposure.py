@@ -1,0 +1,63 @@
+"""Only what the flavour allows is reachable from outside the stack network."""
+
+import json
+
+from conftest import SERVICES
+
+
+def published(inspect, container: str) -> list[tuple[str, str]]:
+    bindings = inspect(container)["HostConfig"]["PortBindings"] or {}
+    return [(b["HostIp"], b["HostPort"]) for spec in bindings.values() for b in spec or []]
+
+
+def test_published_ports_match_the_flavour(inspect, stack) -> None:
+    ports = {service: published(inspect, stack.container(service)) for service in SERVICES}
+    if stack.flavour == "prod":
+        exposed = sorted(service for service, bindings in ports.items() if bindings)
+        assert exposed == ["nginx"], f"prod publishes more than Nginx: {ports}"
+    else:
+        addresses = {ip for bindings in ports.values() for ip, _ in bindings}
+        assert addresses == {"127.0.0.1"}, f"dev publishes beyond 127.0.0.1: {ports}"
+
+
+def test_postgres_and_redis_are_unreachable_from_outside_the_stack_network(
+    docker, inspect, stack
+) -> None:
+    targets = []
+    for service, port in (("postgres", 5432), ("redis", 6379)):
+        networks = inspect(stack.container(service))["NetworkSettings"]["Networks"]
+        assert list(networks) == [stack.name], f"{service} is on other networks: {list(networks)}"
+        targets.append((networks[stack.name]["IPAddress"], port))
+    probe = (
+        "import json, socket, sys\n"
+        "out = {}\n"
+        "for ip, port in json.loads(sys.argv[1]):\n"
+        "    try:\n"
+        "        socket.create_connection((ip, port), timeout=3).close()\n"
+        "        out[f'{ip}:{port}'] = 'open'\n"
+        "    except OSError as exc:\n"
+        "        out[f'{ip}:{port}'] = type(exc).__name__\n"
+        "print(json.dumps(out))\n"
+    )
+    image = inspect(stack.container("web"))["Config"]["Image"]
+    # A container on Docker's default bridge stands for any other workload on the host.
+    result = json.loads(
+        docker(
+            "run",
+            "--rm",
+            "--network",
+            "bridge",
+            "--entrypoint",
+            "python3",
+            image,
+            "-c",
+            probe,
+            json.dumps(targets),
+        )
+    )
+    assert "open" not in result.values(), f"reachable from outside the stack network: {result}"
+
+
+def test_redis_refuses_commands_without_its_password(docker, stack) -> None:
+    reply = docker("exec", stack.container("redis"), "redis-cli", "ping", check=False)
+    assert "NOAUTH" in reply, f"Redis answered without a password: {reply!r}"

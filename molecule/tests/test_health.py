@@ -1,0 +1,76 @@
+"""Every service runs, is healthy by Docker's own check, and answers through Nginx."""
+
+import re
+
+import pytest
+from conftest import SERVICES, wait_for
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_container_is_running_healthy_and_restarts_itself(inspect, stack, service) -> None:
+    state = inspect(stack.container(service))
+    assert state["State"]["Running"], f"{service} is not running: {state['State']}"
+    health = state["State"].get("Health", {})
+    assert health.get("Status") == "healthy", (
+        f"{service} health is {health.get('Status')}: {health.get('Log', [])[-1:]}"
+    )
+    assert state["HostConfig"]["RestartPolicy"]["Name"] in ("unless-stopped", "always")
+
+
+def test_exactly_one_beat_runs_in_the_stack(docker, stack) -> None:
+    names = docker(
+        "ps",
+        "--filter",
+        f"label=io.djstack.stack={stack.name}",
+        "--filter",
+        "label=io.djstack.service=beat",
+        "--format",
+        "{{.Names}}",
+    ).split()
+    assert names == [stack.container("beat")]
+
+
+def test_healthz_answers_through_nginx(http) -> None:
+    response = http("/healthz")
+    assert response.status == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_reports_database_cache_and_broker_ok(http) -> None:
+    response = http("/readyz")
+    assert response.status == 200, response.body
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+def test_home_page_reads_and_writes_the_database(http) -> None:
+    first = http("/")
+    second = http("/")
+    assert first.status == second.status == 200
+    count = [int(re.search(r'id="visits">(\d+)<', r.body).group(1)) for r in (first, second)]
+    assert count[1] == count[0] + 1, f"visit counter did not grow: {count}"
+
+
+def test_admin_login_renders_with_css_served_by_nginx(http) -> None:
+    page = http("/admin/login/")
+    assert page.status == 200
+    stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', page.body)
+    assert stylesheets, "the admin login page links no stylesheet"
+    css = http(stylesheets[0])
+    assert css.status == 200
+    assert css.headers.get("Content-Type", "").startswith("text/css")
+    assert "max-age=31536000" in css.headers.get("Cache-Control", ""), css.headers
+
+
+def test_stopping_redis_makes_readyz_fail_naming_cache_and_broker(docker, http, stack) -> None:
+    redis = stack.container("redis")
+    docker("stop", redis)
+    try:
+        response = http("/readyz")
+        assert response.status == 503, response.body
+        checks = response.json()["checks"]
+        assert checks["database"] == "ok"
+        assert checks["cache"].startswith("fail"), checks
+        assert checks["broker"].startswith("fail"), checks
+    finally:
+        docker("start", redis)
+    wait_for(lambda: http("/readyz").status == 200, 60, "/readyz to recover after Redis restarts")

@@ -1,0 +1,55 @@
+# The front door: `make help` lists the targets. Each target calls one tool; logic lives in
+# playbooks, roles, tests and scripts, not here.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+INVENTORY ?= inventories/dev
+export PATH := $(abspath $(BIN)):$(PATH)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/ansible-playbook: requirements.txt requirements.yml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/ansible-galaxy collection install -r requirements.yml -p .collections
+	touch $@
+
+.PHONY: venv
+venv: $(BIN)/ansible-playbook ## Install the pinned control-node tools into .venv
+
+.PHONY: deploy
+deploy: venv ## Deploy the whole stack (INVENTORY=inventories/dev by default)
+	ansible-playbook site.yml -i $(INVENTORY)
+
+.PHONY: test
+test: venv lint syntax molecule ## Run every check: lint, syntax, the Molecule scenario
+
+.PHONY: lint
+lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
+	yamllint --strict .
+	ansible-lint --profile production
+	ruff check app molecule roles
+	ruff format --check app molecule roles
+	shellcheck .ci/run roles/images/files/*/usr/local/bin/*
+
+.PHONY: syntax
+syntax: venv ## ansible-playbook --syntax-check of every playbook
+	ansible-playbook --syntax-check -i $(INVENTORY) site.yml playbooks/*.yml
+
+.PHONY: molecule
+molecule: venv ## molecule test: converge, idempotence and testinfra checks on a real stack
+	molecule test
+
+.PHONY: verify
+verify: venv ## Rerun the testinfra checks against the converged Molecule stack
+	molecule verify
+
+.PHONY: lock
+lock: venv ## Re-resolve the app's hash-locked requirements for the image's Python
+	uv pip compile app/requirements.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements.lock
+	uv pip compile app/requirements-test.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements-test.lock

@@ -118,7 +118,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
-EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default="/tmp/app-messages")
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_TIMEOUT = 5
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 WELCOME_EMAIL_RETRY_DELAY = env.int("WELCOME_EMAIL_RETRY_DELAY", default=60)
 

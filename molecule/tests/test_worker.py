@@ -2,6 +2,8 @@
 
 import json
 
+from conftest import wait_for
+
 
 def test_worker_answers_inspect_ping(docker, stack) -> None:
     output = docker(
@@ -49,3 +51,77 @@ def test_cleanup_expired_sessions_deletes_an_expired_row(django) -> None:
     )
     assert result["deleted"] >= 1
     assert result["left"] == ["djstack-test-live"]
+
+
+SMTP_SINK = """
+import socketserver
+
+class Sink(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(b"220 sink\\r\\n")
+        data = False
+        for raw in self.rfile:
+            line = raw.decode("utf-8", "replace").rstrip("\\r\\n")
+            if data:
+                if line == ".":
+                    data = False
+                    self.wfile.write(b"250 queued\\r\\n")
+                else:
+                    print("DATA", line, flush=True)
+                continue
+            verb = line.split(" ", 1)[0].upper()
+            print(verb, line, flush=True)
+            if verb == "DATA":
+                data = True
+                self.wfile.write(b"354 go ahead\\r\\n")
+            elif verb == "QUIT":
+                self.wfile.write(b"221 bye\\r\\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\\r\\n")
+
+socketserver.ThreadingTCPServer(("0.0.0.0", 1025), Sink).serve_forever()
+"""
+
+
+def test_send_welcome_email_retries_until_the_mail_server_answers(
+    host, docker, inspect, django, stack
+) -> None:
+    sink = f"{stack.name}-test-mailsink"
+    docker("rm", "--force", sink, check=False)
+    task_id = django(
+        "from apps.core.tasks import send_welcome_email\n"
+        "print(send_welcome_email.delay('new-user@example.com').id)"
+    ).strip()
+
+    def state() -> str:
+        return django(
+            f"from celery.result import AsyncResult; print(AsyncResult('{task_id}').state)"
+        ).strip()
+
+    wait_for(lambda: state() == "RETRY", 30, "the task to retry while no mail server answers")
+    image = inspect(stack.container("web"))["Config"]["Image"]
+    docker(
+        "run",
+        "--detach",
+        "--name",
+        sink,
+        "--network",
+        stack.name,
+        "--network-alias",
+        "mail",
+        "--label",
+        f"io.djstack.stack={stack.name}",
+        "--entrypoint",
+        "python3",
+        image,
+        "-c",
+        SMTP_SINK,
+    )
+    try:
+        wait_for(lambda: state() == "SUCCESS", 40, "the retried task to succeed")
+        received = host.check_output(f"docker logs {sink} 2>&1")
+        assert "rcpt to:<new-user@example.com>" in received.lower(), received
+        assert "Subject: Welcome" in received, received
+    finally:
+        docker("rm", "--force", sink, check=False)

@@ -42,8 +42,8 @@ syntax: venv ## ansible-playbook --syntax-check of every playbook
 	ansible-playbook --syntax-check -i $(INVENTORY) site.yml playbooks/*.yml
 
 .PHONY: molecule
-molecule: venv ## molecule test: converge, idempotence and testinfra checks on a real stack
-	molecule test
+molecule: venv ## molecule test of every scenario (prod and dev flavours): converge, idempotence, testinfra
+	molecule test --all
 
 .PHONY: verify
 verify: venv ## Rerun the testinfra checks against the converged Molecule stack

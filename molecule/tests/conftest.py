@@ -54,7 +54,8 @@ def docker(host) -> Callable[..., str]:
     def run(*args: str, check: bool = True) -> str:
         result = host.run("docker " + shlex.join(args))
         if check:
-            assert result.rc == 0, f"docker {' '.join(args)} failed: {result.stderr.strip()}"
+            output = (result.stdout + result.stderr).strip()[-1500:]
+            assert result.rc == 0, f"docker {' '.join(args)} exited {result.rc}: {output}"
         return result.stdout
 
     return run

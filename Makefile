@@ -27,7 +27,7 @@ deploy: venv ## Deploy the whole stack (INVENTORY=inventories/dev by default)
 	ansible-playbook site.yml -i $(INVENTORY)
 
 .PHONY: test
-test: venv lint syntax molecule ## Run every check: lint, syntax, the Molecule scenario
+test: venv lint syntax molecule reproducible ## Run every check: lint, syntax, Molecule scenarios, a rebuild check
 
 .PHONY: lint
 lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
@@ -44,6 +44,14 @@ syntax: venv ## ansible-playbook --syntax-check of every playbook
 .PHONY: molecule
 molecule: venv ## molecule test of every scenario (prod and dev flavours): converge, idempotence, testinfra
 	molecule test --all
+
+.PHONY: reproducible
+reproducible: venv ## Rebuild the base and redis images twice; their IDs must match
+	ansible-playbook playbooks/verify-reproducible.yml -i $(INVENTORY) -e '{"images_verify": ["base", "redis"]}'
+
+.PHONY: verify-reproducible
+verify-reproducible: venv ## Rebuild every image twice and print both IDs of each
+	ansible-playbook playbooks/verify-reproducible.yml -i $(INVENTORY)
 
 .PHONY: verify
 verify: venv ## Rerun the testinfra checks against the converged Molecule stack

@@ -36,6 +36,7 @@ def normalise_tree(root: Path) -> None:
 
 def mmdebstrap(spec: dict, workdir: Path, rootfs_tar: Path) -> None:
     overlay = workdir / "overlay"
+    overlay.mkdir(exist_ok=True)
     normalise_tree(overlay)
     cmd = [
         "mmdebstrap",
@@ -43,9 +44,10 @@ def mmdebstrap(spec: dict, workdir: Path, rootfs_tar: Path) -> None:
         "--variant=minbase",
         "--mode=root",
         "--format=tar",
-        f"--include={','.join(spec['packages'])}",
         '--aptopt=APT::Install-Recommends "false"',
     ]
+    if spec["packages"]:
+        cmd.append(f"--include={','.join(spec['packages'])}")
     cmd += [f"--dpkgopt=path-exclude={p}" for p in spec["dpkg_path_excludes"]]
     cmd += [f"--dpkgopt=path-include={p}" for p in spec.get("dpkg_path_includes", [])]
     # Users get fixed ids before packages install, matching the official images.

@@ -1,0 +1,64 @@
+"""Secrets stay out of container metadata, and a changed secret reaches every service."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def secret_values(host, stack) -> list[str]:
+    directory = f"/etc/djstack/{stack.name}/secrets"
+    files = host.check_output(f"find {directory} -type f").split()
+    return [host.file(path).content_string.strip() for path in files]
+
+
+def test_no_secret_appears_in_docker_inspect(host, docker, stack) -> None:
+    values = secret_values(host, stack)
+    assert len(values) >= 5
+    names = docker(
+        "ps", "--all", "--filter", f"label=io.djstack.stack={stack.name}", "--format", "{{.Names}}"
+    ).split()
+    metadata = docker("inspect", *names)
+    leaked = [name for name in names for value in values if value in metadata]
+    assert not leaked, "a secret value appears in docker inspect"
+
+
+def converge(request, *extra: str) -> str:
+    result = subprocess.run(
+        [
+            "ansible-playbook",
+            "site.yml",
+            "-i",
+            request.config.getoption("ansible_inventory"),
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return result.stdout
+
+
+def test_changed_passwords_reach_postgres_redis_and_the_app(request, http, stack) -> None:
+    if not request.config.getoption("ansible_inventory"):
+        pytest.skip("needs the scenario's inventory (--ansible-inventory, as molecule passes)")
+    if stack.flavour != "prod":
+        pytest.skip("one flavour is enough for a slow test of the same roles")
+    rotated = {
+        "djstack_postgres_password": "rotated-db-pw-4f1c",
+        "djstack_redis_password": "rotated-redis-pw-9b2e",
+    }
+    try:
+        output = converge(request, "-e", json.dumps(rotated))
+        assert "rotated-db-pw" not in output and "rotated-redis-pw" not in output
+        assert http("/readyz").status == 200, "the app did not follow the new passwords"
+    finally:
+        converge(request)
+    assert http("/readyz").status == 200, "the app did not follow the original passwords back"

@@ -125,7 +125,18 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="webmaster@loc
 WELCOME_EMAIL_RETRY_DELAY = env.int("WELCOME_EMAIL_RETRY_DELAY", default=60)
 
 USE_X_FORWARDED_HOST = False
+# Nginx terminates TLS and sets X-Forwarded-Proto; gunicorn is reachable only through it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if env.bool("DJANGO_SECURE", default=False):
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 CELERY_BROKER_URL = with_password(
     env.str("REDIS_BROKER_URL", default="redis://localhost:6379/0"), REDIS_PASSWORD

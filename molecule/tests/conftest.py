@@ -20,6 +20,8 @@ class Stack:
     name: str
     flavour: str
     http_port: int
+    https_port: int
+    tls: bool
 
     def container(self, service: str) -> str:
         return f"{self.name}-{service}"
@@ -39,11 +41,14 @@ class Response:
 def stack(host) -> Stack:
     variables = host.ansible.get_variables()
     flavour = variables.get("djstack_flavour", "dev")
-    default_port = 8080 if flavour == "dev" else 80
+    dev = flavour == "dev"
+    tls_mode = variables.get("nginx_tls_mode", "none" if dev else "selfsigned")
     return Stack(
         name=variables.get("djstack_stack", "djstack"),
         flavour=flavour,
-        http_port=int(variables.get("nginx_http_port", default_port)),
+        http_port=int(variables.get("nginx_http_port", 8080 if dev else 80)),
+        https_port=int(variables.get("nginx_https_port", 8443 if dev else 443)),
+        tls=tls_mode != "none",
     )
 
 
@@ -80,23 +85,40 @@ def django(docker, stack) -> Callable[[str], str]:
     return run
 
 
+HTTP_GET = """
+import json, ssl, sys, urllib.request, urllib.error
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+url, cafile, headers = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+context = ssl.create_default_context(cafile=cafile) if cafile else None
+opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
+try:
+    r = opener.open(urllib.request.Request(url, headers=headers), timeout=10)
+except urllib.error.HTTPError as e:
+    r = e
+body = r.read()
+print(json.dumps({"status": r.status, "headers": dict(r.headers.items()),
+                  "body": body.decode("utf-8", "replace")}))
+"""
+
+
 @pytest.fixture(scope="module")
 def http(host, stack) -> Callable[..., Response]:
-    """GET a path through Nginx's published port, from the Docker host itself."""
-    script = (
-        "import json, sys, urllib.request, urllib.error\n"
-        "try:\n"
-        "    r = urllib.request.urlopen(sys.argv[1], timeout=10)\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    r = e\n"
-        "print(json.dumps({'status': r.status, 'headers': dict(r.headers.items()),"
-        " 'body': r.read().decode('utf-8', 'replace')}))\n"
-    )
+    """GET a path through Nginx's published port, from the Docker host itself, without
+    following redirects. Over HTTPS the stack's own certificate is the only trusted one,
+    so the check also proves the certificate is valid for 127.0.0.1."""
+    cafile = f"/etc/djstack/{stack.name}/tls/fullchain.pem" if stack.tls else ""
 
-    def get(path: str) -> Response:
-        url = f"http://127.0.0.1:{stack.http_port}{path}"
-        result = host.run(f"python3 -c {shlex.quote(script)} {shlex.quote(url)}")
-        assert result.rc == 0, f"GET {url} failed to connect: {result.stderr.strip()}"
+    def get(path: str, scheme: str = "", headers: dict[str, str] | None = None) -> Response:
+        scheme = scheme or ("https" if stack.tls else "http")
+        port = stack.https_port if scheme == "https" else stack.http_port
+        url = f"{scheme}://127.0.0.1:{port}{path}"
+        args = [HTTP_GET, url, cafile if scheme == "https" else "", json.dumps(headers or {})]
+        result = host.run("python3 -c " + " ".join(shlex.quote(a) for a in args))
+        assert result.rc == 0, f"GET {url} failed: {result.stderr.strip()[-1500:]}"
         return Response(**json.loads(result.stdout))
 
     return get

@@ -42,6 +42,8 @@ def test_app_suite_passes_against_live_postgres_and_redis(host, inspect, stack, 
     env.update(
         {
             "PYTHONPATH": "/app:/opt/testdeps",
+            # The suite's test client speaks plain HTTP to Django directly.
+            "DJANGO_SECURE": "0",
             "REDIS_CACHE_URL": env["REDIS_CACHE_URL"].rsplit("/", 1)[0] + "/5",
             "REDIS_BROKER_URL": env["REDIS_BROKER_URL"].rsplit("/", 1)[0] + "/6",
             "REDIS_RESULTS_URL": env["REDIS_RESULTS_URL"].rsplit("/", 1)[0] + "/7",

@@ -15,6 +15,19 @@ BAD_INPUTS = [
     ("djstack_flavour=staging", "djstack_flavour must be one of: dev, prod"),
     ("nginx_http_port=70000", "nginx_http_port must be 1-65535"),
     ("postgres_published_port=-1", "postgres_published_port must be 1-65535"),
+    ('{"djstack_postgres_password": ""}', "djstack_postgres_password is empty"),
+    (
+        '{"djstack_flavour": "prod", "djstack_secret_key": "too-short-for-django-1234"}',
+        "djstack_secret_key must have at least 50 characters",
+    ),
+    (
+        '{"djstack_flavour": "prod", "djstack_redis_password": "changeme-changeme-changeme"}',
+        "djstack_redis_password must have at least 16 characters and must not be a placeholder",
+    ),
+    (
+        '{"djstack_flavour": "prod", "djstack_app_extra_env": {"DJANGO_DEBUG": "1"}}',
+        "DJANGO_DEBUG turns DEBUG on",
+    ),
 ]
 
 
@@ -43,4 +56,7 @@ def test_bad_input_stops_before_any_container_changes(
     assert result.returncode != 0, f"-e {extra_var} was accepted"
     assert message in output, f"the error does not name the variable: {output[-1500:]}"
     assert "changed=0" in output, "something changed before the run stopped"
+    for secret in ("too-short-for-django-1234", "changeme-changeme-changeme"):
+        if secret in extra_var:
+            assert output.count(secret) == 0, "the refused secret value was printed"
     assert snapshot() == before, "a container changed"

@@ -5,14 +5,18 @@ The tests read the stack's name, flavour and ports from the inventory, so any sc
 """
 
 import json
+import os
 import shlex
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 SERVICES = ("postgres", "redis", "web", "worker", "beat", "nginx")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,26 @@ def http(host, stack) -> Callable[..., Response]:
         return Response(**json.loads(result.stdout))
 
     return get
+
+
+@pytest.fixture(scope="module")
+def site_playbook(request) -> Callable[..., subprocess.CompletedProcess]:
+    """Run `ansible-playbook site.yml` against the scenario's inventory with extra args."""
+    inventory = request.config.getoption("ansible_inventory")
+    if not inventory:
+        pytest.skip("needs the scenario's inventory (--ansible-inventory, as molecule passes)")
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["ansible-playbook", "site.yml", "-i", inventory, *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+        )
+
+    return run
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -4,11 +4,11 @@ PostgreSQL and Redis of the stack (a scratch test database, spare Redis database
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-APP = Path(__file__).resolve().parents[2] / "app"
+APP = ROOT / "app"
 
 
 def test_app_suite_passes_against_live_postgres_and_redis(host, inspect, stack, tmp_path) -> None:

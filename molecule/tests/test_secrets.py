@@ -1,13 +1,8 @@
 """Secrets stay out of container metadata, and a changed secret reaches every service."""
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def secret_values(host, stack) -> list[str]:
@@ -27,28 +22,12 @@ def test_no_secret_appears_in_docker_inspect(host, docker, stack) -> None:
     assert not leaked, "a secret value appears in docker inspect"
 
 
-def converge(request, *extra: str) -> str:
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "site.yml",
-            "-i",
-            request.config.getoption("ansible_inventory"),
-            *extra,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    return result.stdout
+def test_changed_passwords_reach_postgres_redis_and_the_app(site_playbook, http, stack) -> None:
+    def converge(*extra: str) -> str:
+        result = site_playbook(*extra)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        return result.stdout
 
-
-def test_changed_passwords_reach_postgres_redis_and_the_app(request, http, stack) -> None:
-    if not request.config.getoption("ansible_inventory"):
-        pytest.skip("needs the scenario's inventory (--ansible-inventory, as molecule passes)")
     if stack.flavour != "prod":
         pytest.skip("one flavour is enough for a slow test of the same roles")
     rotated = {
@@ -56,9 +35,9 @@ def test_changed_passwords_reach_postgres_redis_and_the_app(request, http, stack
         "djstack_redis_password": "rotated-redis-pw-9b2e",
     }
     try:
-        output = converge(request, "-e", json.dumps(rotated))
+        output = converge("-e", json.dumps(rotated))
         assert "rotated-db-pw" not in output and "rotated-redis-pw" not in output
         assert http("/readyz").status == 200, "the app did not follow the new passwords"
     finally:
-        converge(request)
+        converge()
     assert http("/readyz").status == 200, "the app did not follow the original passwords back"

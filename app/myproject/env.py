@@ -23,11 +23,13 @@ def secret(name: str, default: str | None = None) -> str:
 
 
 def with_password(url: str, password: str) -> str:
-    """Insert a password into a redis:// URL that was configured without one."""
+    """Insert a password into a redis:// URL that was configured without one, keeping its
+    user name (redis://user@host/0 logs in as an ACL user, redis://host/0 as default)."""
     if not password:
         return url
     parts = urlsplit(url)
-    netloc = f":{quote(password, safe='')}@{parts.hostname}"
+    user = quote(parts.username, safe="") if parts.username else ""
+    netloc = f"{user}:{quote(password, safe='')}@{parts.hostname}"
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

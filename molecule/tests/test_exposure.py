@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import SERVICES
 
 
@@ -61,3 +62,48 @@ def test_postgres_and_redis_are_unreachable_from_outside_the_stack_network(
 def test_redis_refuses_commands_without_its_password(docker, stack) -> None:
     reply = docker("exec", stack.container("redis"), "redis-cli", "ping", check=False)
     assert "NOAUTH" in reply, f"Redis answered without a password: {reply!r}"
+
+
+def redis_cli(docker, stack, user: str, password_file: str, *command: str) -> str:
+    script = f'REDISCLI_AUTH="$(cat /run/secrets/{password_file})" redis-cli --no-auth-warning --user {user} "$@"'
+    return docker("exec", stack.container("redis"), "sh", "-c", script, "redis-cli", *command)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("FLUSHALL",),
+        ("CONFIG", "GET", "dir"),
+        ("KEYS", "*"),
+        ("DEBUG", "SLEEP", "0"),
+        ("SHUTDOWN",),
+    ],
+)
+def test_app_user_is_denied_dangerous_redis_commands(docker, stack, command) -> None:
+    reply = redis_cli(docker, stack, "app", "redis_password", *command)
+    assert reply.startswith("NOPERM"), f"app user ran {' '.join(command)}: {reply!r}"
+
+
+def test_app_user_works_and_admin_user_runs_what_the_app_may_not(docker, stack) -> None:
+    assert (
+        redis_cli(docker, stack, "app", "redis_password", "SET", "djstack:acl-probe", "1").strip()
+        == "OK"
+    )
+    assert redis_cli(
+        docker, stack, "admin", "admin_password", "CONFIG", "GET", "appendonly"
+    ).split() == [
+        "appendonly",
+        "yes",
+    ]
+    assert (
+        redis_cli(docker, stack, "app", "redis_password", "DEL", "djstack:acl-probe").strip() == "1"
+    )
+
+
+def test_redis_default_user_is_off_and_acl_stores_no_plain_password(docker, stack) -> None:
+    acl = docker("exec", stack.container("redis"), "cat", "/run/secrets/users.acl")
+    password = docker(
+        "exec", stack.container("redis"), "cat", "/run/secrets/redis_password"
+    ).strip()
+    assert "user default off" in acl
+    assert password and password not in acl

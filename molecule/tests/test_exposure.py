@@ -75,7 +75,7 @@ def redis_cli(docker, stack, user: str, password_file: str, *command: str) -> st
         ("FLUSHALL",),
         ("CONFIG", "GET", "dir"),
         ("KEYS", "*"),
-        ("DEBUG", "SLEEP", "0"),
+        ("ACL", "LIST"),
         ("SHUTDOWN",),
     ],
 )

@@ -1,10 +1,20 @@
 """HTTPS at Nginx: redirects, certificate, protocols, security headers, compression, and
 Django's own deployment checks."""
 
+import json
+import os
 import re
 import shlex
+import shutil
+import socket
+import ssl
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from conftest import wait_for
 
 HOST_TLS = """
 import json, socket, ssl, sys
@@ -72,3 +82,147 @@ def test_session_and_csrf_cookies_are_secure(django) -> None:
 def test_django_deploy_checks_report_no_issues(docker, stack) -> None:
     output = docker("exec", stack.container("web"), "django-admin", "check", "--deploy")
     assert "System check identified no issues" in output, output
+
+
+@dataclass(frozen=True)
+class Pebble:
+    directory: str
+    server_ca: Path
+    root: Path
+
+
+@pytest.fixture
+def pebble(tmp_path, stack):
+    """Pebble, Let's Encrypt's test ACME server (Debian's package, installed by the
+    scenario's prepare step), on 127.0.0.1, validating HTTP-01 on the stack's HTTP port."""
+    if shutil.which("pebble") is None:
+        pytest.fail("pebble is not installed: the scenario's prepare playbook installs it")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    config = {
+        "pebble": {
+            "listenAddress": "127.0.0.1:14000",
+            "managementListenAddress": "127.0.0.1:15000",
+            "certificate": str(cert),
+            "privateKey": str(key),
+            "httpPort": stack.http_port,
+            "tlsPort": stack.https_port,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": False,
+        }
+    }
+    (tmp_path / "pebble.json").write_text(json.dumps(config))
+    log = (tmp_path / "pebble.log").open("w")
+    # No artificial validation delay and no rejected nonces: the test is about djstack.
+    env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"}
+    process = subprocess.Popen(
+        ["pebble", "-config", str(tmp_path / "pebble.json")], stdout=log, stderr=log, env=env
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+
+    def fetch(url: str) -> bytes:
+        return urllib.request.urlopen(url, context=context, timeout=5).read()
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            log.flush()
+            pytest.fail(f"pebble exited: {(tmp_path / 'pebble.log').read_text()[-1500:]}")
+        try:
+            return b"newOrder" in fetch("https://127.0.0.1:14000/dir")
+        except OSError:
+            return False
+
+    try:
+        wait_for(answers, 30, "Pebble to answer")
+        root = tmp_path / "pebble-root.pem"
+        root.write_bytes(fetch("https://127.0.0.1:15000/roots/0"))
+        yield Pebble("https://127.0.0.1:14000/dir", cert, root)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+def served_certificate_issuer(port: int, root: Path, name: str) -> str:
+    """Issuer CN of the certificate served on 127.0.0.1:port, verified against root for name."""
+    context = ssl.create_default_context(cafile=str(root))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=name) as tls,
+    ):
+        issuer = dict(item[0] for item in tls.getpeercert()["issuer"])
+    return issuer["commonName"]
+
+
+def test_acme_certificate_from_pebble_is_issued_served_and_not_renewed_early(
+    pebble, site_playbook, stack
+) -> None:
+    acme = json.dumps(
+        {
+            "nginx_tls_mode": "acme",
+            "nginx_acme_directory": pebble.directory,
+            "nginx_acme_ca_file": str(pebble.server_ca),
+        }
+    )
+
+    def converge(*extra: str) -> str:
+        result = site_playbook(*extra)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-3000:]
+        return output
+
+    try:
+        converge("-e", acme)
+        for name in ("localhost", "127.0.0.1"):
+            issuer = served_certificate_issuer(stack.https_port, pebble.root, name)
+            assert issuer.startswith("Pebble Intermediate CA"), issuer
+        rerun = converge("-e", acme)
+        assert "changed=0" in rerun and not re.search(r"changed=[1-9]", rerun), (
+            "a second ACME run changed something"
+        )
+    finally:
+        converge()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        served_certificate_issuer(stack.https_port, pebble.root, "localhost")
+
+
+def test_testssl_finds_no_protocol_below_tls_1_2_and_no_vulnerability(stack, tmp_path) -> None:
+    """testssl.sh (Debian's package) scans protocols (-p) and vulnerabilities (-U)."""
+    testssl = shutil.which("testssl") or shutil.which("testssl.sh")
+    if testssl is None:
+        pytest.fail("testssl.sh is not installed: the scenario's prepare playbook installs it")
+    report = tmp_path / "testssl.json"
+    subprocess.run(
+        [testssl, "--quiet", "--color", "0", "--warnings", "off", "--ip", "one"]
+        + ["--jsonfile", str(report), "-p", "-U", f"127.0.0.1:{stack.https_port}"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    findings = {item["id"]: item for item in json.loads(report.read_text())}
+    for old in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+        assert findings[old]["finding"] == "not offered", findings[old]
+    assert findings["TLS1_2"]["finding"] == "offered"
+    assert findings["TLS1_3"]["finding"].startswith("offered")
+    assert {"heartbleed", "ROBOT", "POODLE_SSL", "SWEET32", "LUCKY13", "BEAST"} <= findings.keys()
+    flagged = {
+        key: (item["severity"], item["finding"])
+        for key, item in findings.items()
+        if item["severity"] not in ("OK", "INFO")
+    }
+    assert not flagged, f"testssl.sh flagged: {flagged}"

@@ -1,9 +1,11 @@
 """Bad input stops site.yml in its first play, naming the variable, before anything changes."""
 
 import json
+import os
+import subprocess
 
 import pytest
-from conftest import SERVICES
+from conftest import ROOT, SERVICES
 
 BAD_INPUTS = [
     ("celery_worker_concurrency=lots", "celery_worker_concurrency"),
@@ -45,3 +47,34 @@ def test_bad_input_stops_before_any_container_changes(
         if secret in extra_var:
             assert output.count(secret) == 0, "the refused secret value was printed"
     assert snapshot() == before, "a container changed"
+
+
+def test_example_prod_vault_opens_with_its_password_client_and_its_placeholders_are_refused(
+    stack,
+) -> None:
+    """inventories/prod as shipped: the vault decrypts through vault-password.sh, and the
+    first play refuses its example values by name before it contacts the server."""
+    if stack.flavour != "prod":
+        pytest.skip("checked once, in the prod scenario")
+    command = [
+        "ansible-playbook",
+        "site.yml",
+        "-i",
+        "inventories/prod",
+        "--vault-password-file",
+        "inventories/prod/vault-password.sh",
+    ]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "HOME": "/nonexistent"}
+    env.pop("DJSTACK_VAULT_PASSWORD", None)
+    locked = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
+    assert locked.returncode != 0
+    assert "set DJSTACK_VAULT_PASSWORD" in locked.stderr, locked.stderr[-1500:]
+
+    env["DJSTACK_VAULT_PASSWORD"] = "djstack-example-vault"
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for variable in ("djstack_secret_key", "djstack_postgres_password", "djstack_redis_password"):
+        assert f"{variable} must have at least" in output, output[-2000:]
+    assert "example-postgres-password" not in output, "a vaulted value was printed"
+    assert "UNREACHABLE" not in output and "unreachable=0" in output, "the server was contacted"

@@ -129,15 +129,16 @@ def http(host, stack) -> Callable[..., Response]:
 
 
 @pytest.fixture(scope="module")
-def site_playbook(request) -> Callable[..., subprocess.CompletedProcess]:
-    """Run `ansible-playbook site.yml` against the scenario's inventory with extra args."""
+def playbook(request) -> Callable[..., subprocess.CompletedProcess]:
+    """Run `ansible-playbook PATH` (relative to the repository) against the scenario's
+    inventory with extra args."""
     inventory = request.config.getoption("ansible_inventory")
     if not inventory:
         pytest.skip("needs the scenario's inventory (--ansible-inventory, as molecule passes)")
 
-    def run(*extra: str) -> subprocess.CompletedProcess:
+    def run(path: str, *extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["ansible-playbook", "site.yml", "-i", inventory, *extra],
+            ["ansible-playbook", path, "-i", inventory, *extra],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -146,6 +147,12 @@ def site_playbook(request) -> Callable[..., subprocess.CompletedProcess]:
         )
 
     return run
+
+
+@pytest.fixture(scope="module")
+def site_playbook(playbook) -> Callable[..., subprocess.CompletedProcess]:
+    """Run `ansible-playbook site.yml` against the scenario's inventory with extra args."""
+    return lambda *extra: playbook("site.yml", *extra)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -26,9 +26,20 @@ class Stack:
     http_port: int
     https_port: int
     tls: bool
+    host: object = None
 
     def container(self, service: str) -> str:
-        return f"{self.name}-{service}"
+        """Container name of a service. Web containers carry a digest of their settings
+        (a new one starts beside the old on each change), so web's is looked up by label."""
+        if service != "web" or self.host is None:
+            return f"{self.name}-{service}"
+        names = self.host.check_output(
+            "docker ps --filter label=io.djstack.stack=%s --filter label=io.djstack.service=web "
+            "--format '{{.Names}}'",
+            self.name,
+        ).split()
+        assert len(names) == 1, f"expected one running web container, found {names}"
+        return names[0]
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ def stack(host) -> Stack:
         http_port=int(variables.get("nginx_http_port", 8080 if dev else 80)),
         https_port=int(variables.get("nginx_https_port", 8443 if dev else 443)),
         tls=tls_mode != "none",
+        host=host,
     )
 
 

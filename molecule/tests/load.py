@@ -2,7 +2,9 @@
 
 Each of `connections` threads keeps one keep-alive connection and sends GETs in a loop;
 a connection error, a timeout or a status other than 200 counts as a failure (and the
-thread opens a new connection). Each response body is matched against `markers` so the
+thread opens a new connection). A reused keep-alive connection that the server closed as
+the request went out is retried once on a new one, as HTTP clients do (RFC 9112 9.3.1),
+and counted in `retried`; that retry failing is a failure. Each response body is matched against `markers` so the
 test can tell which release answered, and when.
 """
 
@@ -24,6 +26,7 @@ class Load:
     markers: tuple[str, ...] = ()
     timeout: float = 10.0
     ok: int = 0
+    retried: int = 0
     failures: Counter = field(default_factory=Counter)
     seen: list[tuple[float, str]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -38,15 +41,32 @@ class Load:
             )
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
 
+    def _get(self, connection: http.client.HTTPConnection) -> str:
+        connection.request("GET", self.path)
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}")
+        return body
+
     def _run(self) -> None:
-        connection = self._connect()
+        connection, reused = self._connect(), False
         while not self._stop.is_set():
             try:
-                connection.request("GET", self.path)
-                response = connection.getresponse()
-                body = response.read().decode("utf-8", "replace")
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}")
+                try:
+                    body = self._get(connection)
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    # A server may close an idle keep-alive connection just as a request
+                    # goes out (Nginx does on a graceful reload); like browsers and urllib3,
+                    # resend a GET once on a new connection. A fresh connection gets no retry.
+                    if not reused:
+                        raise
+                    with self._lock:
+                        self.retried += 1
+                    connection.close()
+                    connection = self._connect()
+                    body = self._get(connection)
+                reused = True
                 marker = next((m for m in self.markers if m in body), "")
                 with self._lock:
                     self.ok += 1
@@ -56,7 +76,7 @@ class Load:
                 with self._lock:
                     self.failures[type(error).__name__ + ": " + str(error)[:80]] += 1
                 connection.close()
-                connection = self._connect()
+                connection, reused = self._connect(), False
                 time.sleep(0.05)
         connection.close()
 

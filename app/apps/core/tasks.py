@@ -49,3 +49,10 @@ def heartbeat() -> float:
     now = time.time()
     cache.set("heartbeat", now, timeout=None)
     return now
+
+
+@shared_task
+def slow_echo(value: int, seconds: float = 0.5) -> int:
+    """Sleep, then return value: work that is in flight while a deploy replaces the worker."""
+    time.sleep(seconds)
+    return value

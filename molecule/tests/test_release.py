@@ -1,0 +1,231 @@
+"""Releases under load: a deploy and a rollback drop no request, a bad release never takes
+traffic, and a worker replaced mid-queue loses no task."""
+
+import json
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SERVICES
+from load import Load
+
+A_MARK = "<h1>myproject</h1>"
+B_MARK = "<h1>myproject release B</h1>"
+
+
+@pytest.fixture(autouse=True)
+def prod_only(stack) -> None:
+    if stack.flavour != "prod":
+        pytest.skip("releases are checked once, in the prod scenario (gunicorn behind Nginx)")
+
+
+def app_copy(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(ROOT / "app", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def release_b(tmp_path: Path) -> Path:
+    app = app_copy(tmp_path, "app-b")
+    page = app / "apps/core/templates/core/home.html"
+    page.write_text(page.read_text().replace(A_MARK, B_MARK))
+    return app
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return output
+
+
+def timed(run, *args) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.monotonic()
+    result = run(*args)
+    return time.monotonic() - started, result
+
+
+def under_load(stack) -> Load:
+    return Load(
+        port=stack.https_port,
+        path="/",
+        cafile=f"/etc/djstack/{stack.name}/tls/fullchain.pem",
+        connections=24,
+        markers=(A_MARK, B_MARK),
+    )
+
+
+def record(name: str, figures: dict) -> None:
+    """Keep the measured window for the session note (.cache is git-ignored)."""
+    path = ROOT / ".cache" / "release-figures.json"
+    path.parent.mkdir(exist_ok=True)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = figures
+    path.write_text(json.dumps(data, indent=2))
+
+
+def test_deploy_then_rollback_under_load_drops_no_request(playbook, http, stack, tmp_path) -> None:
+    assert A_MARK in http("/").body
+    app_b = release_b(tmp_path)
+    with under_load(stack) as load:
+        time.sleep(3)
+        deploy_s, deployed = timed(playbook, "site.yml", "-e", f"djstack_app_src={app_b}")
+        ok(deployed)
+        time.sleep(3)
+        after_deploy = http("/").body
+        rollback_s, rolled = timed(playbook, "playbooks/rollback.yml")
+        rolled_output = ok(rolled)
+        time.sleep(3)
+        after_rollback = http("/").body
+    record(
+        "deploy_and_rollback",
+        {
+            "deploy_s": deploy_s,
+            "rollback_s": rollback_s,
+            "ok": load.ok,
+            "failed": load.failed,
+            "retried": load.retried,
+        },
+    )
+    assert load.failed == 0, (
+        f"{load.failed} failed of {load.ok + load.failed}: {dict(load.failures)}"
+    )
+    assert load.ok > 500, f"the load sent only {load.ok} requests"
+    assert B_MARK in after_deploy, "the page does not show release B after the deploy"
+    assert A_MARK in after_rollback, "the page does not show release A after the rollback"
+    served = [marker for _, marker in load.seen]
+    assert served[0] == A_MARK and B_MARK in served and served[-1] == A_MARK, served
+    assert "The database is not touched" in rolled_output
+
+
+def test_release_log_records_deploy_and_rollback(host, stack) -> None:
+    lines = host.file(f"/var/lib/djstack/{stack.name}/releases.log").content_string.splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["action"] for e in entries[-2:]] == ["deploy", "rollback"]
+    assert entries[-1]["release"] != entries[-2]["release"]
+    assert all(e["by"] and e["time"] and e["revision"] for e in entries)
+
+
+def test_failing_migration_keeps_the_old_release_serving(playbook, http, stack, tmp_path) -> None:
+    app = app_copy(tmp_path, "app-bad-migration")
+    page = app / "apps/core/templates/core/home.html"
+    page.write_text(page.read_text().replace(A_MARK, B_MARK))
+    (app / "apps/core/migrations/0002_fails.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "def fail(apps, schema_editor):\n"
+        '    raise RuntimeError("release B migration fails on purpose")\n\n\n'
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("core", "0001_initial")]\n'
+        "    operations = [migrations.RunPython(fail)]\n"
+    )
+    with under_load(stack) as load:
+        time.sleep(2)
+        result = playbook("site.yml", "-e", f"djstack_app_src={app}")
+        time.sleep(2)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "a failing migration did not fail the run"
+    assert "Release step 'migrate' failed" in output and "fails on purpose" in output, output[
+        -2000:
+    ]
+    assert load.failed == 0, dict(load.failures)
+    assert A_MARK in http("/").body
+
+
+def test_web_failing_its_healthcheck_never_takes_traffic(playbook, http, stack, docker) -> None:
+    serving = stack.container("web")
+    broken = json.dumps(
+        {
+            "django_web_extra_env": {"DJANGO_SETTINGS_MODULE": "myproject.missing"},
+            "django_web_healthy_timeout": 25,
+        }
+    )
+    with under_load(stack) as load:
+        time.sleep(2)
+        result = playbook("site.yml", "-e", broken)
+        time.sleep(2)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "did not become healthy and ready, so it was removed" in output, output[-2000:]
+    assert f"{serving} keeps serving" in output
+    assert load.failed == 0, dict(load.failures)
+    assert stack.container("web") == serving
+    assert A_MARK in http("/").body
+
+
+SEND = """
+import json
+import shlex
+from apps.core.tasks import slow_echo
+print(json.dumps([slow_echo.delay(n, 0.4).id for n in range(200)]))
+"""
+
+COLLECT = """
+import json
+import shlex
+from celery.result import AsyncResult
+print(json.dumps([AsyncResult(i).get(timeout=240) for i in IDS]))
+"""
+
+
+def test_worker_replaced_mid_queue_loses_no_task(django, stack, playbook) -> None:
+    ids = json.loads(django(SEND))
+    time.sleep(3)
+    # A changed setting recreates the worker: SIGTERM, warm shutdown, a new container.
+    ok(playbook("site.yml", "-e", "celery_worker_stop_timeout=61"))
+    results = json.loads(django(COLLECT.replace("IDS", json.dumps(ids))))
+    assert results == list(range(200))
+
+
+def lock_path(stack) -> str:
+    return f"/var/lib/djstack/{stack.name}/deploy.lock"
+
+
+def test_concurrent_deploy_is_refused_naming_the_holder_until_broken(
+    host, playbook, stack, docker
+) -> None:
+    holder = {
+        "by": "ci@elsewhere",
+        "pid": 4242,
+        "since": "2026-01-01T00:00:00Z",
+        "playbook": "deploy",
+    }
+    lock = lock_path(stack)
+    host.run_test(f"mkdir -p {lock} && echo {shlex.quote(json.dumps(holder))} > {lock}/holder")
+    names = [stack.container(service) for service in SERVICES]
+    before = docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", *names)
+    try:
+        result = playbook("site.yml")
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, "a second deploy ran while the lock was held"
+        for expected in (
+            "ci@elsewhere, pid 4242",
+            "since 2026-01-01T00:00:00Z",
+            "-e djstack_lock_break=true",
+        ):
+            assert expected in output, output[-2000:]
+        assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", *names) == before
+        ok(playbook("site.yml", "-e", "djstack_lock_break=true"))
+        assert not host.file(lock).exists, "the lock outlived the run"
+    finally:
+        host.run(f"rm -rf {lock}")
+
+
+def test_lock_of_a_dead_run_on_this_control_node_is_taken_over(host, playbook, stack) -> None:
+    me = subprocess.run(
+        ["sh", "-c", 'echo "$(id -un)@$(hostname)"'], capture_output=True, text=True, check=True
+    )
+    holder = {
+        "by": me.stdout.strip(),
+        "pid": 4194000,
+        "since": "2026-01-01T00:00:00Z",
+        "playbook": "deploy",
+    }
+    lock = lock_path(stack)
+    host.run_test(f"mkdir -p {lock} && echo {shlex.quote(json.dumps(holder))} > {lock}/holder")
+    try:
+        ok(playbook("site.yml"))
+        assert not host.file(lock).exists
+    finally:
+        host.run(f"rm -rf {lock}")

@@ -66,7 +66,14 @@ def mmdebstrap(spec: dict, workdir: Path, rootfs_tar: Path) -> None:
         cmd.append(f"--customize-hook=tar-in {workdir / archive} {target}")
     cmd += [f"--customize-hook={hook}" for hook in spec.get("customize_hooks", [])]
     cmd += [spec["suite"], str(rootfs_tar), spec["mirror"]]
-    env = dict(os.environ, SOURCE_DATE_EPOCH=str(spec["source_date_epoch"]), LC_ALL="C.UTF-8")
+    # The root filesystem is assembled under the build directory, not /tmp: /tmp is often
+    # noexec (dpkg could not run maintainer scripts there) or RAM-backed on small servers.
+    env = dict(
+        os.environ,
+        SOURCE_DATE_EPOCH=str(spec["source_date_epoch"]),
+        LC_ALL="C.UTF-8",
+        TMPDIR=str(workdir),
+    )
     result = subprocess.run(cmd, check=False, env=env, cwd=workdir, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"mmdebstrap failed for image {spec['name']}:\n{result.stderr[-4000:]}")

@@ -141,6 +141,17 @@ def http(host, stack) -> Callable[..., Response]:
 
 
 @pytest.fixture(scope="module")
+def local_cafile(host, stack, tmp_path_factory) -> str:
+    """The stack's certificate, copied from the Docker host, for clients on the control node
+    (the Docker host may be a remote server)."""
+    if not stack.tls:
+        return ""
+    path = tmp_path_factory.mktemp("tls") / "fullchain.pem"
+    path.write_bytes(host.file(f"/etc/djstack/{stack.name}/tls/fullchain.pem").content)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
 def playbook(request) -> Callable[..., subprocess.CompletedProcess]:
     """Run `ansible-playbook PATH` (relative to the repository) against the scenario's
     inventory with extra args."""

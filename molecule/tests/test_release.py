@@ -47,11 +47,11 @@ def timed(run, *args) -> tuple[float, subprocess.CompletedProcess]:
     return time.monotonic() - started, result
 
 
-def under_load(stack) -> Load:
+def under_load(stack, cafile: str) -> Load:
     return Load(
         port=stack.https_port,
         path="/",
-        cafile=f"/etc/djstack/{stack.name}/tls/fullchain.pem",
+        cafile=cafile,
         connections=24,
         markers=(A_MARK, B_MARK),
     )
@@ -66,10 +66,12 @@ def record(name: str, figures: dict) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def test_deploy_then_rollback_under_load_drops_no_request(playbook, http, stack, tmp_path) -> None:
+def test_deploy_then_rollback_under_load_drops_no_request(
+    playbook, http, stack, tmp_path, local_cafile
+) -> None:
     assert A_MARK in http("/").body
     app_b = release_b(tmp_path)
-    with under_load(stack) as load:
+    with under_load(stack, local_cafile) as load:
         time.sleep(3)
         deploy_s, deployed = timed(playbook, "site.yml", "-e", f"djstack_app_src={app_b}")
         ok(deployed)
@@ -108,7 +110,9 @@ def test_release_log_records_deploy_and_rollback(host, stack) -> None:
     assert all(e["by"] and e["time"] and e["revision"] for e in entries)
 
 
-def test_failing_migration_keeps_the_old_release_serving(playbook, http, stack, tmp_path) -> None:
+def test_failing_migration_keeps_the_old_release_serving(
+    playbook, http, stack, tmp_path, local_cafile
+) -> None:
     app = app_copy(tmp_path, "app-bad-migration")
     page = app / "apps/core/templates/core/home.html"
     page.write_text(page.read_text().replace(A_MARK, B_MARK))
@@ -120,7 +124,7 @@ def test_failing_migration_keeps_the_old_release_serving(playbook, http, stack, 
         '    dependencies = [("core", "0001_initial")]\n'
         "    operations = [migrations.RunPython(fail)]\n"
     )
-    with under_load(stack) as load:
+    with under_load(stack, local_cafile) as load:
         time.sleep(2)
         result = playbook("site.yml", "-e", f"djstack_app_src={app}")
         time.sleep(2)
@@ -133,7 +137,9 @@ def test_failing_migration_keeps_the_old_release_serving(playbook, http, stack, 
     assert A_MARK in http("/").body
 
 
-def test_web_failing_its_healthcheck_never_takes_traffic(playbook, http, stack, docker) -> None:
+def test_web_failing_its_healthcheck_never_takes_traffic(
+    playbook, http, stack, docker, local_cafile
+) -> None:
     serving = stack.container("web")
     broken = json.dumps(
         {
@@ -141,7 +147,7 @@ def test_web_failing_its_healthcheck_never_takes_traffic(playbook, http, stack, 
             "django_web_healthy_timeout": 25,
         }
     )
-    with under_load(stack) as load:
+    with under_load(stack, local_cafile) as load:
         time.sleep(2)
         result = playbook("site.yml", "-e", broken)
         time.sleep(2)

@@ -1,6 +1,7 @@
 """HTTPS at Nginx: redirects, certificate, protocols, security headers, compression, and
 Django's own deployment checks."""
 
+import contextlib
 import json
 import os
 import re
@@ -91,8 +92,44 @@ class Pebble:
     root: Path
 
 
+@contextlib.contextmanager
+def reachable_from_docker_host(host, port: int, files: tuple[Path, ...]):
+    """Make the control node's 127.0.0.1:port, and these files, reachable from the Docker
+    host: nothing to do for a local engine; a remote server gets an SSH reverse tunnel (the
+    scenario's own key and port) and copies of the files at the same paths."""
+    variables = host.ansible.get_variables()
+    if variables.get("ansible_connection") == "local":
+        yield
+        return
+    for path in files:
+        content = shlex.quote(path.read_text())
+        host.run_test(f"install -d -m 0755 {path.parent} && printf %s {content} > {path}")
+    tunnel = subprocess.Popen(
+        ["ssh", "-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes"]
+        + ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        + ["-i", variables["ansible_private_key_file"], "-p", str(variables["ansible_port"])]
+        + [
+            "-R",
+            f"{port}:127.0.0.1:{port}",
+            f"{variables['ansible_user']}@{variables['ansible_host']}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    probe = f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 3)'"
+    try:
+        wait_for(lambda: host.run(probe).rc == 0, 30, f"the tunnel to 127.0.0.1:{port}")
+        if tunnel.poll() is not None:
+            pytest.fail(f"the SSH tunnel exited: {tunnel.stderr.read().decode()[-1500:]}")
+        yield
+    finally:
+        tunnel.terminate()
+        tunnel.wait(10)
+        host.run(f"rm -rf {' '.join(str(path.parent) for path in files)}")
+
+
 @pytest.fixture
-def pebble(tmp_path, stack):
+def pebble(tmp_path, stack, host):
     """Pebble, Let's Encrypt's test ACME server (Debian's package, installed by the
     scenario's prepare step), on 127.0.0.1, validating HTTP-01 on the stack's HTTP port."""
     if shutil.which("pebble") is None:
@@ -151,7 +188,8 @@ def pebble(tmp_path, stack):
         wait_for(answers, 30, "Pebble to answer")
         root = tmp_path / "pebble-root.pem"
         root.write_bytes(fetch("https://127.0.0.1:15000/roots/0"))
-        yield Pebble("https://127.0.0.1:14000/dir", cert, root)
+        with reachable_from_docker_host(host, 14000, (cert,)):
+            yield Pebble("https://127.0.0.1:14000/dir", cert, root)
     finally:
         process.terminate()
         process.wait(10)

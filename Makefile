@@ -58,6 +58,7 @@ verify: venv ## Rerun the testinfra checks against the converged Molecule stack
 	molecule verify
 
 .PHONY: lock
-lock: venv ## Re-resolve the app's hash-locked requirements for the image's Python
+lock: venv ## Re-resolve every pin: the app's hash-locked Python requirements and each image's Debian packages
 	uv pip compile app/requirements.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements.lock
 	uv pip compile app/requirements-test.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements-test.lock
+	ansible-playbook playbooks/lock.yml -i $(INVENTORY)

@@ -78,3 +78,27 @@ def test_example_prod_vault_opens_with_its_password_client_and_its_placeholders_
         assert f"{variable} must have at least" in output, output[-2000:]
     assert "example-postgres-password" not in output, "a vaulted value was printed"
     assert "UNREACHABLE" not in output and "unreachable=0" in output, "the server was contacted"
+
+
+def test_a_locked_debian_version_the_mirror_lacks_stops_the_build_naming_it(
+    host, site_playbook, docker, stack, tmp_path
+) -> None:
+    """The Debian lock is enforced: a pin the mirror cannot satisfy fails the image build
+    with the package, both versions and the way out, and the running stack is untouched."""
+    if stack.flavour != "prod" or host.ansible.get_variables().get("ansible_connection") != "local":
+        pytest.skip("checked once, on the local engine of the prod scenario")
+    lock = (ROOT / "roles/images/files/debian.lock").read_text()
+    line = next(line for line in lock.splitlines() if line.startswith("redis redis-server "))
+    version = line.split()[2]
+    bad_lock = tmp_path / "debian.lock"
+    bad_lock.write_text(lock.replace(line, "redis redis-server 0.0.1-0djstack"))
+    names = [stack.container(service) for service in SERVICES]
+    before = docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", *names)
+
+    result = site_playbook("-e", json.dumps({"images_debian_lock": str(bad_lock)}))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "a lock the mirror cannot satisfy was accepted"
+    assert "image redis: Debian packages differ from the lock file (images_debian_lock)" in output
+    assert f"redis-server is locked at 0.0.1-0djstack, but the mirror gave {version}" in output
+    assert "make lock" in output and "snapshot" in output, output[-1500:]
+    assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", *names) == before

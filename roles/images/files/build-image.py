@@ -6,13 +6,21 @@ SOURCE_DATE_EPOCH is fixed); this script then writes it as a single-layer docker
 whose config carries a fixed creation time, so the image ID is a pure function of the
 inputs. `docker load` (community.docker.docker_image_load) takes the archive.
 
+Debian packages come at the exact versions of the spec's debian_lock (written by
+`make lock`): apt is pinned to them, and the build fails naming every package whose
+installed version differs, so a mirror that moved on never yields a silently different
+image.
+
 Usage: build-image.py SPEC.json OUT.tar
+       build-image.py resolve SPECS.json   print the lock lines (image package version)
+                                           that the mirror gives today for each spec
 """
 
 import hashlib
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -34,20 +42,51 @@ def normalise_tree(root: Path) -> None:
             path.chmod(0o644)
 
 
-def mmdebstrap(spec: dict, workdir: Path, rootfs_tar: Path) -> None:
-    overlay = workdir / "overlay"
-    overlay.mkdir(exist_ok=True)
-    normalise_tree(overlay)
+def base_command(spec: dict) -> list[str]:
+    """What decides the package set: the same for a build and for a lock resolution."""
     cmd = [
         "mmdebstrap",
-        "--quiet",
         "--variant=minbase",
         "--mode=root",
-        "--format=tar",
         '--aptopt=APT::Install-Recommends "false"',
     ]
     if spec["packages"]:
         cmd.append(f"--include={','.join(spec['packages'])}")
+    if spec.get("ca_bundle"):
+        cmd.append(f'--aptopt=Acquire::https::CAInfo "{spec["ca_bundle"]}"')
+    return cmd
+
+
+def build_env(spec: dict, workdir: Path) -> dict:
+    # The root filesystem is assembled under the build directory, not /tmp: /tmp is often
+    # noexec (dpkg could not run maintainer scripts there) or RAM-backed on small servers.
+    return dict(
+        os.environ,
+        SOURCE_DATE_EPOCH=str(spec["source_date_epoch"]),
+        LC_ALL="C.UTF-8",
+        TMPDIR=str(workdir),
+    )
+
+
+def write_pins(lock: dict[str, str], path: Path) -> None:
+    """apt preferences that hold every package at its locked version."""
+    path.write_text(
+        "".join(
+            f"Package: {package}\nPin: version {version}\nPin-Priority: 1001\n\n"
+            for package, version in sorted(lock.items())
+        )
+    )
+
+
+def mmdebstrap(spec: dict, workdir: Path, rootfs_tar: Path) -> None:
+    overlay = workdir / "overlay"
+    overlay.mkdir(exist_ok=True)
+    normalise_tree(overlay)
+    cmd = [*base_command(spec), "--quiet", "--format=tar"]
+    lock = spec.get("debian_lock")
+    if lock is not None:
+        write_pins(lock, workdir / "djstack-lock.pref")
+        cmd.append(f"--setup-hook=copy-in {workdir / 'djstack-lock.pref'} /etc/apt/preferences.d")
     cmd += [f"--dpkgopt=path-exclude={p}" for p in spec["dpkg_path_excludes"]]
     cmd += [f"--dpkgopt=path-include={p}" for p in spec.get("dpkg_path_includes", [])]
     # Users get fixed ids before packages install, matching the official images.
@@ -60,23 +99,78 @@ def mmdebstrap(spec: dict, workdir: Path, rootfs_tar: Path) -> None:
             f"echo '{user['name']}:!:1::::::' >> \"$1/etc/shadow\""
         )
     cmd += [f"--essential-hook={hook}" for hook in spec.get("essential_hooks", [])]
+    cmd.append(
+        "--customize-hook=chroot \"$1\" dpkg-query -W -f='${Package} ${Version}\\n'"
+        f" > {workdir / 'installed.txt'}"
+    )
+    cmd.append('--customize-hook=rm -f "$1/etc/apt/preferences.d/djstack-lock.pref"')
     cmd.append(f"--customize-hook=sync-in {overlay} /")
     for archive, target in spec.get("tar_in", {}).items():
         cmd.append(f'--customize-hook=mkdir -p "$1{target}"')
         cmd.append(f"--customize-hook=tar-in {workdir / archive} {target}")
     cmd += [f"--customize-hook={hook}" for hook in spec.get("customize_hooks", [])]
     cmd += [spec["suite"], str(rootfs_tar), spec["mirror"]]
-    # The root filesystem is assembled under the build directory, not /tmp: /tmp is often
-    # noexec (dpkg could not run maintainer scripts there) or RAM-backed on small servers.
-    env = dict(
-        os.environ,
-        SOURCE_DATE_EPOCH=str(spec["source_date_epoch"]),
-        LC_ALL="C.UTF-8",
-        TMPDIR=str(workdir),
+    result = subprocess.run(
+        cmd, check=False, env=build_env(spec, workdir), cwd=workdir, capture_output=True, text=True
     )
-    result = subprocess.run(cmd, check=False, env=env, cwd=workdir, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"mmdebstrap failed for image {spec['name']}:\n{result.stderr[-4000:]}")
+    if lock is not None:
+        check_lock(spec, lock, read_versions((workdir / "installed.txt").read_text()))
+
+
+def read_versions(text: str) -> dict[str, str]:
+    return dict(line.split(" ", 1) for line in text.splitlines() if line.strip())
+
+
+def check_lock(spec: dict, lock: dict[str, str], installed: dict[str, str]) -> None:
+    """Fail naming each package whose installed version is not the locked one."""
+    if not lock:
+        sys.exit(
+            f"image {spec['name']}: the Debian lock file has no packages for it. "
+            "Run `make lock` to record them."
+        )
+    problems = []
+    for package in sorted(lock.keys() | installed.keys()):
+        locked, got = lock.get(package), installed.get(package)
+        if locked == got:
+            continue
+        if locked is None:
+            problems.append(f"  {package} {got} is installed but not in the lock")
+        elif got is None:
+            problems.append(f"  {package} is locked at {locked} but was not installed")
+        else:
+            problems.append(
+                f"  {package} is locked at {locked}, but the mirror gave {got}"
+                " (the locked version is no longer on it)"
+            )
+    if problems:
+        sys.exit(
+            f"image {spec['name']}: Debian packages differ from the lock file (images_debian_lock) "
+            f"(mirror {spec['mirror']}, suite {spec['suite']}):\n"
+            + "\n".join(problems)
+            + "\nRun `make lock` to move the pins to what the mirror has now, or set "
+            "images_debian_mirror to a snapshot archive that still carries the locked "
+            "versions (https://snapshot.debian.org/archive/debian/<YYYYMMDDTHHMMSSZ>/)."
+        )
+
+
+def resolve(specs: dict, workdir: Path) -> None:
+    """The versions the mirror gives today, from apt's simulated install (no download)."""
+    lines = []
+    for name, spec in sorted(specs.items()):
+        cmd = [*base_command(spec), "--verbose", "--simulate"]
+        cmd += [spec["suite"], "/dev/null", spec["mirror"]]
+        result = subprocess.run(
+            cmd, check=False, env=build_env(spec, workdir), capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            sys.exit(f"mmdebstrap --simulate failed for image {name}:\n{result.stderr[-4000:]}")
+        found = re.findall(r"^Inst (\S+) \((\S+) ", result.stdout + result.stderr, re.MULTILINE)
+        if not found:
+            sys.exit(f"mmdebstrap --simulate listed no packages for image {name}")
+        lines += [f"{name} {package} {version}" for package, version in sorted(set(found))]
+    print("\n".join(lines))
 
 
 def add_run_dirs(spec: dict, rootfs_tar: Path) -> None:
@@ -139,6 +233,10 @@ def write_docker_archive(spec: dict, rootfs_tar: Path, out: Path) -> str:
 
 
 def main() -> None:
+    if sys.argv[1] == "resolve":
+        specs_path = Path(sys.argv[2])
+        resolve(json.loads(specs_path.read_text()), specs_path.parent)
+        return
     spec_path, out = Path(sys.argv[1]), Path(sys.argv[2])
     spec = json.loads(spec_path.read_text())
     workdir = spec_path.parent

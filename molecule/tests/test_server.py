@@ -120,7 +120,9 @@ def test_reboot_brings_the_stack_back_healthy_without_ansible(
             text=True,
             check=False,
         )
-        return state.stdout.strip() == "running"
+        # degraded: booted, with some unit of the test platform failed; the stack's own
+        # health is what the test asserts next.
+        return state.stdout.strip() in {"running", "degraded"}
 
     wait_for(booted, 120, "systemd to finish booting the server")
 

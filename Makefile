@@ -57,6 +57,10 @@ verify-reproducible: venv ## Rebuild every image twice and print both IDs of eac
 verify: venv ## Rerun the testinfra checks against the converged Molecule stack
 	molecule verify
 
+.PHONY: bench
+bench: venv ## Deploy a prod stack on the local engine and measure it (bench/results/<time>.json and .md)
+	python bench/run.py $(BENCH_ARGS)
+
 .PHONY: lock
 lock: venv ## Re-resolve every pin: the app's hash-locked Python requirements and each image's Debian packages
 	uv pip compile app/requirements.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements.lock

@@ -70,18 +70,17 @@ def run(*cmd: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
 
 def deploy(*extra_vars: dict) -> float:
     """site.yml against the bench inventory; returns its wall time in seconds."""
-    cmd = ["ansible-playbook", "site.yml", "-i", str(INVENTORY)]
+    cmd = ["site.yml"]
     for variables in extra_vars:
         cmd += ["-e", json.dumps(variables)]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     start = time.monotonic()
-    run(*cmd, cwd=ROOT, env=env)
+    playbook(*cmd)
     return time.monotonic() - start
 
 
-def deploy_images() -> None:
+def playbook(path: str, *extra: str) -> None:
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
-    run("ansible-playbook", "playbooks/images.yml", "-i", str(INVENTORY), cwd=ROOT, env=env)
+    run("ansible-playbook", path, "-i", str(INVENTORY), *extra, cwd=ROOT, env=env)
 
 
 def docker(*args: str) -> str:
@@ -357,7 +356,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="djstack-bench."))
     try:
         log("images are built if missing (not timed)")
-        deploy_images()
+        playbook("playbooks/images.yml")
         report["versions"] = versions()
         cold = []
         for i in range(repeats):

@@ -57,6 +57,10 @@ verify-reproducible: venv ## Rebuild every image twice and print both IDs of eac
 verify: venv ## Rerun the testinfra checks against the converged Molecule stack
 	molecule verify
 
+.PHONY: bundle
+bundle: venv ## Write dist/djstack-<revision>.tar (project, tool wheels, every image) to deploy offline
+	ansible-playbook playbooks/bundle.yml -i $(INVENTORY)
+
 .PHONY: bench
 bench: venv ## Deploy a prod stack on the local engine and measure it (bench/results/<time>.json and .md)
 	python bench/run.py $(BENCH_ARGS)

@@ -33,8 +33,8 @@ test: venv lint syntax molecule reproducible ## Run every check: lint, syntax, M
 lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
 	yamllint --strict .
 	ansible-lint --profile production
-	ruff check app molecule roles bench
-	ruff format --check app molecule roles bench
+	ruff check app examples molecule roles bench
+	ruff format --check app examples molecule roles bench
 	shellcheck .ci/run inventories/prod/vault-password.sh roles/images/files/*/usr/local/bin/*
 
 .PHONY: syntax

@@ -4,9 +4,9 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('DJSTACK_PORT', '8000')}"
 # 0 means derive from the cores the container sees.
-workers = int(os.environ.get("GUNICORN_WORKERS", "0")) or multiprocessing.cpu_count() * 2 + 1
+workers = int(os.environ.get("GUNICORN_WORKERS", "0")) or multiprocessing.cpu_count()
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

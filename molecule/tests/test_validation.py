@@ -25,6 +25,10 @@ BAD_INPUTS = [
         '{"djstack_flavour": "prod", "djstack_app_extra_env": {"DJANGO_DEBUG": "1"}}',
         "DJANGO_DEBUG turns DEBUG on",
     ),
+    (
+        '{"djstack_app_secret_files": {"database_url": "postgres://elsewhere/db"}}',
+        "djstack_app_secret_files names must be file names",
+    ),
 ]
 
 

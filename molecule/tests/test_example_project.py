@@ -3,9 +3,12 @@ project name, a settings package, its own environment variable names, secrets re
 files, two queues with a worker group each and django-celery-beat's database scheduler.
 examples/inventory deploys it with variables only, beside the scenario's stack."""
 
+import base64
+import hashlib
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import urllib.request
@@ -101,6 +104,45 @@ def test_every_container_is_healthy_and_the_site_is_ready(bookshop) -> None:
     with urllib.request.urlopen(url, timeout=10, context=context) as response:
         assert response.status == 200
         assert json.load(response) == {"ready": True}
+
+
+def test_web_serves_the_asgi_app_and_nginx_passes_websocket_upgrades(bookshop) -> None:
+    env = json.loads(docker("inspect", "--format", "{{json .Config.Env}}", web_container()))
+    assert "GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker" in env, env
+    assert "DJSTACK_ASGI_APP=config.asgi:application" in env, env
+    context = ssl.create_default_context(cafile=f"/etc/djstack/{STACK}/tls/fullchain.pem")
+    key = base64.b64encode(os.urandom(16)).decode()
+    handshake = (
+        f"GET /ws/echo/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    accept = base64.b64encode(
+        hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    ).decode()
+    payload, mask = b"hello from the bookshop test", os.urandom(4)
+    frame = bytes([0x81, 0x80 | len(payload)]) + mask
+    frame += bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+    with (
+        socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(handshake.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = tls.recv(4096)
+            assert chunk, f"connection closed during the handshake: {head!r}"
+            head += chunk
+        head, _, reply = head.partition(b"\r\n\r\n")
+        status, *lines = head.decode().split("\r\n")
+        assert status.startswith("HTTP/1.1 101"), head
+        headers = {name.lower(): value for name, value in (line.split(": ", 1) for line in lines)}
+        assert headers.get("sec-websocket-accept") == accept, headers
+        tls.sendall(frame)
+        while len(reply) < 2 + len(payload):
+            chunk = tls.recv(4096)
+            assert chunk, f"connection closed before the echo: {reply!r}"
+            reply += chunk
+    assert reply[:2] == bytes([0x81, len(payload)]) and reply[2:] == payload, reply
 
 
 def test_the_project_reads_its_own_variable_names_and_no_secret_is_in_the_environment(

@@ -15,6 +15,8 @@ CHECKS = (
     ("djstack_app_settings_module", "DJANGO_SETTINGS_MODULE", "settings module"),
     ("djstack_app_wsgi", "DJSTACK_WSGI_APP", "WSGI application (module:attribute)"),
     ("djstack_app_celery", "DJSTACK_CELERY_APP", "Celery app (as for `celery --app`)"),
+    ("djstack_app_asgi", "DJSTACK_ASGI_APP", "ASGI application (module:attribute)"),
+    ("django_web_worker_class", "GUNICORN_WORKER_CLASS", "gunicorn worker class"),
 )
 
 
@@ -26,12 +28,24 @@ def load_settings(name: str) -> object:
     return name
 
 
-def load_wsgi(path: str) -> object:
+def load_application(path: str) -> object:
+    """A WSGI or ASGI application; an empty path is a project without one (ASGI only)."""
+    if not path:
+        return None
     module, _, attribute = path.partition(":")
     application = getattr(importlib.import_module(module), attribute or "application")
     if not callable(application):
-        raise TypeError(f"{path} is a {type(application).__name__}, not a WSGI callable")
+        raise TypeError(f"{path} is a {type(application).__name__}, not an application callable")
     return application
+
+
+def load_worker_class(name: str) -> object:
+    """gunicorn's own classes (sync, gthread, ...) or a dotted path the project installs."""
+    if not name or "." not in name:
+        return name
+    from gunicorn.util import load_class
+
+    return load_class(name)
 
 
 def load_celery(path: str) -> object:
@@ -44,7 +58,13 @@ def load_celery(path: str) -> object:
     return app
 
 
-LOADERS: tuple[Callable[[str], object], ...] = (load_settings, load_wsgi, load_celery)
+LOADERS: tuple[Callable[[str], object], ...] = (
+    load_settings,
+    load_application,
+    load_celery,
+    load_application,
+    load_worker_class,
+)
 
 
 def main() -> int:
@@ -56,7 +76,8 @@ def main() -> int:
             last = traceback.format_exception_only(error)[-1].strip()
             print(f"{variable}: the {what} '{value}' does not load from /app: {last}")
             return 1
-        print(f"{variable}: {value} loads")
+        if value:
+            print(f"{variable}: {value} loads")
     return 0
 
 

@@ -7,6 +7,7 @@ bind = f"0.0.0.0:{os.environ.get('DJSTACK_PORT', '8000')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "0")) or multiprocessing.cpu_count()
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

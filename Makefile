@@ -69,5 +69,4 @@ bench: venv ## Deploy a prod stack on the local engine and measure it (bench/res
 lock: venv ## Re-resolve every pin: the app's hash-locked Python requirements and each image's Debian packages
 	uv pip compile app/requirements.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements.lock
 	uv pip compile app/requirements-test.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements-test.lock
-	uv pip compile examples/bookshop/requirements.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o examples/bookshop/requirements.lock
 	ansible-playbook playbooks/lock.yml -i $(INVENTORY)

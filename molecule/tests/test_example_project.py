@@ -8,9 +8,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,20 +23,21 @@ ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "examples" / "inventory"
 STACK = "bookshop"
 HTTPS_PORT = 19443
-SERVICES = ("postgres", "redis", "search", "mail", "beat", "nginx")
+PROJECT = ROOT / "examples" / "bookshop"
+SERVICES = ("postgres", "redis", "search", "mail", "beat", "flower", "nginx")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT)
 
 
-def deploy(*extra: str) -> subprocess.CompletedProcess:
-    """Run site.yml on the example inventory with the project's own Ansible settings (not
-    Molecule's), returning stdout and stderr together with colour codes removed."""
+def deploy(*extra: str, playbook: str = "site.yml") -> subprocess.CompletedProcess:
+    """Run a playbook (site.yml) on the example inventory with the project's own Ansible
+    settings (not Molecule's), returning stdout and stderr together with colour codes removed."""
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     env.pop("ANSIBLE_FORCE_COLOR", None)
     result = subprocess.run(
-        ["ansible-playbook", "site.yml", "-i", str(INVENTORY), *extra],
+        ["ansible-playbook", playbook, "-i", str(INVENTORY), *extra],
         capture_output=True, text=True, check=False, cwd=ROOT, env=env,
     )  # fmt: skip
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
@@ -78,7 +81,9 @@ def bookshop(host):
         pytest.skip(
             "the example project is deployed once, on the local engine of the prod scenario"
         )
+    lock_before = (PROJECT / "requirements.lock").read_text()
     deployed = deploy()
+    deployed.lock_before = lock_before
     try:
         assert deployed.returncode == 0, (deployed.stdout + deployed.stderr)[-4000:]
         yield deployed
@@ -186,6 +191,128 @@ def test_beat_runs_the_schedule_from_the_database(bookshop) -> None:
     count = "from catalog.models import Heartbeat\nprint(Heartbeat.objects.count())"
     before = int(in_project(count))
     wait_for(lambda: int(in_project(count)) >= before + 2, 30, "two heartbeats sent by beat")
+
+
+def flower(path: str, password: str | None) -> tuple[int, bytes]:
+    context = ssl.create_default_context(cafile=f"/etc/djstack/{STACK}/tls/fullchain.pem")
+    request = urllib.request.Request(f"https://127.0.0.1:{HTTPS_PORT}/flower/{path}")
+    if password is not None:
+        token = base64.b64encode(f"admin:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=15, context=context) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def test_flower_is_behind_basic_auth_at_flower_and_sees_every_worker_group(bookshop) -> None:
+    password = (INVENTORY / ".secrets" / "flower_password").read_text().strip()
+    assert flower("", None)[0] == 401, "Flower answered without a password"
+    assert flower("", "not-" + password)[0] == 401, "Flower answered a wrong password"
+    status, page = flower("", password)
+    assert status == 200 and b"Flower" in page, (status, page[:300])
+    status, body = flower("api/workers?refresh=1", password)
+    assert status == 200, status
+    assert sorted(json.loads(body)) == ["celery@bookshop-mail", "celery@bookshop-search"], body
+    assert docker("port", f"{STACK}-flower").strip() == "", "Flower's port is published"
+
+
+def test_the_lock_djstack_keeps_matches_the_unhashed_requirements_and_is_not_resolved_again(
+    bookshop,
+) -> None:
+    lock = (PROJECT / "requirements.lock").read_text()
+    digest = hashlib.sha256((PROJECT / "requirements.in").read_bytes()).hexdigest()
+    assert lock.splitlines()[0] == (
+        f"# Locked by djstack from requirements.in (sha256 {digest}); do not edit."
+    ), "the committed lock was resolved from another requirements.in"
+    assert lock == bookshop.lock_before, "a deploy re-resolved a lock that matched its input"
+    pins = re.findall(
+        r"^([A-Za-z0-9_.-]+)==\S+ \\\n    --hash=sha256:[0-9a-f]{64}", lock, re.MULTILINE
+    )
+    assert {"django", "flower", "celery", "tornado"} <= {pin.lower() for pin in pins}, pins
+
+
+def test_a_changed_requirements_file_is_locked_again_and_a_wrong_one_is_refused(
+    bookshop, tmp_path
+) -> None:
+    """The images role's lock step alone, on a scratch project: no image is built."""
+    project = tmp_path / "project"
+    project.mkdir()
+    requirements = project / "requirements.in"
+    requirements.write_text("django==5.2.19\n")
+    playbook = tmp_path / "lock.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role: {name: images, tasks_from: requirements.yml}\n"
+    )
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+
+    def lock() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["ansible-playbook", str(playbook), "-i", "localhost,", "-c", "local",
+             "-e", f"djstack_app_src={project}", "-e", "djstack_app_requirements=requirements.in",
+             "-e", "djstack_app_requirements_lock=requirements.lock",
+             "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
+            capture_output=True, text=True, check=False, cwd=ROOT, env=env,
+        )  # fmt: skip
+
+    first = lock()
+    assert first.returncode == 0, first.stdout[-3000:]
+    written = (project / "requirements.lock").read_text()
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    assert written.startswith(f"# Locked by djstack from requirements.in (sha256 {digest});")
+    for package in ("django==5.2.19", "asgiref==", "sqlparse=="):
+        assert re.search(
+            rf"^{re.escape(package)}\S* \\\n    --hash=sha256:", written, re.MULTILINE
+        ), package
+    again = lock()
+    assert again.returncode == 0 and re.search(r"localhost\s*:.*changed=0\s", again.stdout), (
+        again.stdout[-1500:]
+    )
+    requirements.write_text("django==0.0.404\n")
+    refused = lock()
+    assert refused.returncode != 0
+    assert (
+        "djstack_app_requirements (" in refused.stdout and "does not resolve" in refused.stdout
+    ), refused.stdout[-2000:]
+    assert (project / "requirements.lock").read_text() == written, "a failed resolution wrote"
+
+
+def test_a_project_from_git_deploys_the_requested_revision(bookshop, tmp_path) -> None:
+    repo, checkout = tmp_path / "repo", tmp_path / "bookshop"
+    shutil.copytree(PROJECT, repo, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def git(*args: str) -> str:
+        result = run(
+            "git", "-C", str(repo), "-c", "user.name=djstack", "-c", "user.email=t@djstack", *args
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    git("init", "--quiet")
+    git("add", "--all")
+    git("commit", "--quiet", "--message", "the bookshop as deployed")
+    deployed = git("rev-parse", "HEAD")
+    with (repo / "catalog" / "views.py").open("a") as views:
+        views.write("\n# a later commit, not to be deployed\n")
+    git("commit", "--quiet", "--all", "--message", "later")
+    source = ["-e", f"djstack_app_git_repo={repo}", "-e", f"djstack_app_git_checkout={checkout}",
+              "-e", "djstack_app_src={{ djstack_app_git_checkout }}"]  # fmt: skip
+
+    images = deploy(
+        *source, "-e", f"djstack_app_git_version={deployed}", playbook="playbooks/images.yml"
+    )
+    assert images.returncode == 0, images.stdout[-3000:]
+    assert run("git", "-C", str(checkout), "rev-parse", "HEAD").stdout.strip() == deployed
+    # The checkout at that commit is the tree the running stack was built from: same image.
+    assert "docker-archives are built" not in images.stdout, "the checkout built another image"
+
+    missing = deploy(
+        *source, "-e", "djstack_app_git_version=no-such-revision", playbook="playbooks/images.yml"
+    )
+    assert missing.returncode != 0
+    assert "djstack_app_git_version ('no-such-revision')" in missing.stdout, missing.stdout[-2000:]
 
 
 def test_a_second_run_changes_nothing(bookshop) -> None:

@@ -11,14 +11,6 @@ import sys
 import traceback
 from collections.abc import Callable
 
-CHECKS = (
-    ("djstack_app_settings_module", "DJANGO_SETTINGS_MODULE", "settings module"),
-    ("djstack_app_wsgi", "DJSTACK_WSGI_APP", "WSGI application (module:attribute)"),
-    ("djstack_app_celery", "DJSTACK_CELERY_APP", "Celery app (as for `celery --app`)"),
-    ("djstack_app_asgi", "DJSTACK_ASGI_APP", "ASGI application (module:attribute)"),
-    ("django_web_worker_class", "GUNICORN_WORKER_CLASS", "gunicorn worker class"),
-)
-
 
 def load_settings(name: str) -> object:
     importlib.import_module(name)
@@ -48,6 +40,11 @@ def load_worker_class(name: str) -> object:
     return load_class(name)
 
 
+def load_module(name: str) -> object:
+    """A package the project must install for a feature it turned on; empty when it is off."""
+    return importlib.import_module(name) if name else None
+
+
 def load_celery(path: str) -> object:
     from celery import Celery
     from celery.app.utils import find_app
@@ -58,17 +55,40 @@ def load_celery(path: str) -> object:
     return app
 
 
-LOADERS: tuple[Callable[[str], object], ...] = (
-    load_settings,
-    load_application,
-    load_celery,
-    load_application,
-    load_worker_class,
+# One row per setting: the djstack variable, the environment variable the entry points read
+# it from, what it should be, and how the entry points load it.
+CHECKS: tuple[tuple[str, str, str, Callable[[str], object]], ...] = (
+    ("djstack_app_settings_module", "DJANGO_SETTINGS_MODULE", "settings module", load_settings),
+    (
+        "djstack_app_wsgi",
+        "DJSTACK_WSGI_APP",
+        "WSGI application (module:attribute)",
+        load_application,
+    ),
+    ("djstack_app_celery", "DJSTACK_CELERY_APP", "Celery app (as for `celery --app`)", load_celery),
+    (
+        "djstack_app_asgi",
+        "DJSTACK_ASGI_APP",
+        "ASGI application (module:attribute)",
+        load_application,
+    ),
+    (
+        "django_web_worker_class",
+        "GUNICORN_WORKER_CLASS",
+        "gunicorn worker class",
+        load_worker_class,
+    ),
+    (
+        "djstack_flower",
+        "DJSTACK_FLOWER",
+        "Flower package (the project must require flower)",
+        load_module,
+    ),
 )
 
 
 def main() -> int:
-    for (variable, env, what), loader in zip(CHECKS, LOADERS, strict=True):
+    for variable, env, what, loader in CHECKS:
         value = os.environ.get(env, "")
         try:
             loader(value)

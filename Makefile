@@ -70,3 +70,4 @@ lock: venv ## Re-resolve every pin: the app's hash-locked Python requirements an
 	uv pip compile app/requirements.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements.lock
 	uv pip compile app/requirements-test.in --quiet --python-version 3.13 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --native-tls -o app/requirements-test.lock
 	ansible-playbook playbooks/lock.yml -i $(INVENTORY)
+	ansible-playbook playbooks/lock.yml -i examples/inventory

@@ -31,11 +31,17 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT)
 
 
-def deploy(*extra: str, playbook: str = "site.yml") -> subprocess.CompletedProcess:
-    """Run a playbook (site.yml) on the example inventory with the project's own Ansible
-    settings (not Molecule's), returning stdout and stderr together with colour codes removed."""
+def ansible_env() -> dict[str, str]:
+    """The project's own Ansible settings (not Molecule's), without colour."""
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     env.pop("ANSIBLE_FORCE_COLOR", None)
+    return env
+
+
+def deploy(*extra: str, playbook: str = "site.yml") -> subprocess.CompletedProcess:
+    """Run a playbook (site.yml) on the example inventory with the project's own Ansible
+    settings, returning stdout and stderr together with colour codes removed."""
+    env = ansible_env()
     result = subprocess.run(
         ["ansible-playbook", playbook, "-i", str(INVENTORY), *extra],
         capture_output=True, text=True, check=False, cwd=ROOT, env=env,
@@ -262,7 +268,7 @@ def test_a_changed_requirements_file_is_locked_again_and_a_wrong_one_is_refused(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         "    - ansible.builtin.include_role: {name: images, tasks_from: requirements.yml}\n"
     )
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    env = ansible_env()
 
     def lock() -> subprocess.CompletedProcess:
         return subprocess.run(

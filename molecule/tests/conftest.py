@@ -26,6 +26,7 @@ class Stack:
     http_port: int
     https_port: int
     tls: bool
+    local: bool = True
     host: object = None
 
     def container(self, service: str) -> str:
@@ -64,8 +65,16 @@ def stack(host) -> Stack:
         http_port=int(variables.get("nginx_http_port", 8080 if dev else 80)),
         https_port=int(variables.get("nginx_https_port", 8443 if dev else 443)),
         tls=tls_mode != "none",
+        local=variables.get("ansible_connection") == "local",
         host=host,
     )
+
+
+def checked_once(stack: Stack, what: str) -> None:
+    """Skip a check of the roles' own logic everywhere but the prod scenario on the local
+    engine: the other scenarios run the same roles, and these checks are the slow ones."""
+    if stack.flavour != "prod" or not stack.local:
+        pytest.skip(f"{what}: checked once, on the local engine of the prod scenario")
 
 
 @pytest.fixture(scope="module")

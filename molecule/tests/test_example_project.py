@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from conftest import checked_once, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "examples" / "inventory"
@@ -81,12 +81,8 @@ def in_project(code: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def bookshop(host):
-    variables = host.ansible.get_variables()
-    if variables.get("djstack_flavour") != "prod" or variables.get("ansible_connection") != "local":
-        pytest.skip(
-            "the example project is deployed once, on the local engine of the prod scenario"
-        )
+def bookshop(stack):
+    checked_once(stack, "the example project")
     lock_before = (PROJECT / "requirements.lock").read_text()
     deployed = deploy()
     deployed.lock_before = lock_before

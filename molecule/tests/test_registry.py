@@ -8,7 +8,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from conftest import wait_for
+from conftest import checked_once, wait_for
 
 PORT = 15500
 
@@ -16,8 +16,7 @@ PORT = 15500
 @pytest.fixture
 def registry(host, stack, tmp_path):
     """Debian's docker-registry (installed by the scenario's prepare step) on 127.0.0.1."""
-    if stack.flavour != "prod" or host.ansible.get_variables().get("ansible_connection") != "local":
-        pytest.skip("the registry path is checked once, on the local engine of the prod scenario")
+    checked_once(stack, "the registry path")
     if shutil.which("docker-registry") is None:
         pytest.fail("docker-registry is not installed: the scenario's prepare playbook installs it")
     config = {

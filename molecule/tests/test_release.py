@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SERVICES
+from conftest import ROOT, SERVICES, checked_once
 from load import Load
 
 A_MARK = "<h1>myproject</h1>"
@@ -18,8 +18,7 @@ B_MARK = "<h1>myproject release B</h1>"
 
 @pytest.fixture(autouse=True)
 def prod_only(stack) -> None:
-    if stack.flavour != "prod":
-        pytest.skip("releases are checked once, in the prod scenario (gunicorn behind Nginx)")
+    checked_once(stack, "releases")
 
 
 def app_copy(tmp_path: Path, name: str) -> Path:

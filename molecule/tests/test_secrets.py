@@ -2,7 +2,7 @@
 
 import json
 
-import pytest
+from conftest import checked_once
 
 
 def secret_values(host, stack) -> list[str]:
@@ -44,8 +44,7 @@ def test_changed_passwords_reach_postgres_redis_and_the_app(site_playbook, http,
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
         return result.stdout
 
-    if stack.flavour != "prod":
-        pytest.skip("one flavour is enough for a slow test of the same roles")
+    checked_once(stack, "password rotation")
     rotated = {
         "djstack_postgres_password": "rotated-db-pw-4f1c",
         "djstack_redis_password": "rotated-redis-pw-9b2e",

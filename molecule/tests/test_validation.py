@@ -5,7 +5,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import ROOT, SERVICES
+from conftest import ROOT, SERVICES, checked_once
 
 BAD_INPUTS = [
     ("celery_worker_concurrency=lots", "celery_worker_concurrency"),
@@ -41,6 +41,7 @@ BAD_INPUTS = [
 def test_bad_input_stops_before_any_container_changes(
     site_playbook, docker, stack, extra_var: str, message: str
 ) -> None:
+    checked_once(stack, "input validation (the control node's own)")
     names = [stack.container(service) for service in SERVICES]
 
     def snapshot() -> list:
@@ -63,8 +64,7 @@ def test_example_prod_vault_opens_with_its_password_client_and_its_placeholders_
 ) -> None:
     """inventories/prod as shipped: the vault decrypts through vault-password.sh, and the
     first play refuses its example values by name before it contacts the server."""
-    if stack.flavour != "prod":
-        pytest.skip("checked once, in the prod scenario")
+    checked_once(stack, "the example prod inventory")
     command = [
         "ansible-playbook",
         "site.yml",
@@ -94,8 +94,7 @@ def test_a_locked_debian_version_the_mirror_lacks_stops_the_build_naming_it(
 ) -> None:
     """The Debian lock is enforced: a pin the mirror cannot satisfy fails the image build
     with the package, both versions and the way out, and the running stack is untouched."""
-    if stack.flavour != "prod" or host.ansible.get_variables().get("ansible_connection") != "local":
-        pytest.skip("checked once, on the local engine of the prod scenario")
+    checked_once(stack, "the Debian lock")
     lock = (ROOT / "roles/images/files/debian.lock").read_text()
     line = next(line for line in lock.splitlines() if line.startswith("redis redis-server "))
     version = line.split()[2]

@@ -355,7 +355,8 @@ def main() -> None:
     }
     workdir = Path(tempfile.mkdtemp(prefix="djstack-bench."))
     try:
-        log("images are built if missing (not timed)")
+        log("Docker engine started and images built if missing (not timed)")
+        playbook("playbooks/docker_host.yml")
         playbook("playbooks/images.yml")
         report["versions"] = versions()
         cold = []

@@ -1,8 +1,13 @@
 # Managed by djstack (role images). Every setting can be overridden from the environment.
 import multiprocessing
 import os
+import socket
 
-bind = f"0.0.0.0:{os.environ.get('DJSTACK_PORT', '8000')}"
+bind = [f"0.0.0.0:{os.environ.get('DJSTACK_PORT', '8000')}"]
+# Nginx on the same host keeps connections to this socket open across requests (an upstream
+# of a unix path never goes stale when the container restarts with another address).
+if os.environ.get("DJSTACK_SOCKET_DIR"):
+    bind.append(f"unix:{os.environ['DJSTACK_SOCKET_DIR']}/{socket.gethostname()}.sock")
 # 0 means derive from the cores the container sees.
 workers = int(os.environ.get("GUNICORN_WORKERS", "0")) or multiprocessing.cpu_count()
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")

@@ -79,3 +79,23 @@ def test_stopping_redis_makes_readyz_fail_naming_cache_and_broker(docker, http, 
     finally:
         docker("start", redis)
     wait_for(lambda: http("/readyz").status == 200, 60, "/readyz to recover after Redis restarts")
+
+
+def test_nginx_reaches_web_over_its_socket_again_after_web_restarts(
+    docker, host, http, stack
+) -> None:
+    """Nginx's upstream is gunicorn's unix socket, a path that outlives a restart; a TCP
+    upstream resolved at reload would keep the address the container had before."""
+    if stack.flavour == "dev":
+        pytest.skip("dev's runserver listens on TCP only, resolved per request")
+    web = stack.container("web")
+    upstream = host.file(f"/etc/djstack/{stack.name}/web-target/upstream.conf").content_string
+    assert f"server unix:/srv/web-socket/{web}.sock;" in upstream, upstream
+    assert http("/healthz").status == 200
+    docker("restart", web)
+    wait_for(
+        lambda: docker("inspect", "--format", "{{.State.Health.Status}}", web).strip() == "healthy",
+        90,
+        f"{web} to be healthy after a restart",
+    )
+    assert [http("/healthz").status for _ in range(5)] == [200] * 5

@@ -35,7 +35,7 @@ lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
 	ansible-lint --profile production
 	ruff check app examples molecule roles bench
 	ruff format --check app examples molecule roles bench
-	shellcheck .ci/run inventories/prod/vault-password.sh roles/images/files/*/usr/local/bin/*
+	shellcheck .ci/run inventories/prod/vault-password.sh roles/djstack/files/*.sh roles/images/files/*/usr/local/bin/*
 
 .PHONY: syntax
 syntax: venv ## ansible-playbook --syntax-check of every playbook

@@ -3,7 +3,8 @@
 Figures (each min / median / max over its repeats), written to bench/results/<timestamp>.json
 and .md:
   1. deploy wall time: cold (stack containers, volumes and network removed, images built),
-     no-op rerun, a code-only change of the app (one view edited);
+     no-op rerun (the default, which ends after the first play, alternating with one through
+     every role), a code-only change of the app (one view edited);
   2. HTTP with wrk on 127.0.0.1: the bench view (/items/bench/: one indexed read, one cache
      get) and a static file, through Nginx and straight to gunicorn; requests/s, p50, p99,
      errors; then the bench view on a baseline web (4 sync workers, no persistent database
@@ -331,7 +332,9 @@ def markdown(report: dict) -> str:
         (
             "Ratios (medians): bench view through Nginx vs baseline web "
             f"{report['ratios']['nginx_vs_baseline']}x; Nginx vs gunicorn direct "
-            f"{report['ratios']['nginx_vs_direct']}."
+            f"{report['ratios']['nginx_vs_direct']}; no-op rerun through every role vs the "
+            f"default rerun that ends after the first play "
+            f"{report['ratios']['noop_every_role_vs_early_end']}x."
         ),
     ]
     return "\n".join(lines) + "\n"
@@ -342,7 +345,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: short load, one repeat")
     parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
     args = parser.parse_args()
-    seconds, repeats, noop_runs = (3, 1, 2) if args.quick else (20, 2, 5)
+    seconds, repeats, noop_runs, noop_full_runs = (3, 1, 2, 1) if args.quick else (20, 2, 5, 3)
     if shutil.which("wrk") is None:
         log("installing wrk (Debian package)")
         run("apt-get", "update", "-q")
@@ -364,10 +367,14 @@ def main() -> None:
             log(f"cold deploy {i + 1}/{repeats}")
             remove_stack()
             cold.append(deploy())
-        noop = []
+        # Side by side: the default rerun, which ends after the first play when nothing
+        # changed, and one through every role.
+        noop, noop_full = [], []
         for i in range(noop_runs):
             log(f"no-op deploy {i + 1}/{noop_runs}")
             noop.append(deploy())
+            if i < noop_full_runs:
+                noop_full.append(deploy({"djstack_skip_unchanged": False}))
         manage_shell(
             "from apps.core.models import Item; "
             "Item.objects.get_or_create(slug='bench', defaults={'title': 'Bench'})"
@@ -410,6 +417,7 @@ def main() -> None:
         report["deploy"] = {
             "cold (images built)": summary(cold),
             "no-op rerun": summary(noop),
+            "no-op rerun through every role": summary(noop_full),
             "code-only change": summary(code_change),
         }
         report["http"] = http
@@ -421,6 +429,9 @@ def main() -> None:
                 nginx / http["baseline nginx bench view"]["rps"]["median"], 2
             ),
             "nginx_vs_direct": round(nginx / http["gunicorn bench view"]["rps"]["median"], 2),
+            "noop_every_role_vs_early_end": round(
+                statistics.median(noop_full) / statistics.median(noop), 1
+            ),
         }
         report["wall_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     finally:

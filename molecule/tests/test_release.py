@@ -2,6 +2,7 @@
 traffic, and a worker replaced mid-queue loses no task."""
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -217,13 +218,26 @@ def test_concurrent_deploy_is_refused_naming_the_holder_until_broken(
         host.run(f"rm -rf {lock}")
 
 
-def test_lock_of_a_dead_run_on_this_control_node_is_taken_over(host, playbook, stack) -> None:
+def this_control_node() -> str:
     me = subprocess.run(
         ["sh", "-c", 'echo "$(id -un)@$(hostname)"'], capture_output=True, text=True, check=True
     )
+    return me.stdout.strip()
+
+
+def started(pid: int) -> str:
+    ps = ["ps", "-o", "lstart=", "-p", str(pid)]
+    return subprocess.run(
+        ps, capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}
+    ).stdout.strip()
+
+
+def test_lock_of_a_dead_run_whose_pid_was_reused_is_taken_over(host, playbook, stack) -> None:
+    # This test's own process holds the dead run's pid now, but started at another time.
     holder = {
-        "by": me.stdout.strip(),
-        "pid": 4194000,
+        "by": this_control_node(),
+        "pid": os.getpid(),
+        "started": "Thu Jan  1 00:00:00 2026",
         "since": "2026-01-01T00:00:00Z",
         "playbook": "deploy",
     }
@@ -234,3 +248,28 @@ def test_lock_of_a_dead_run_on_this_control_node_is_taken_over(host, playbook, s
         assert not host.file(lock).exists
     finally:
         host.run(f"rm -rf {lock}")
+
+
+def test_lock_of_a_live_run_on_this_control_node_stops_the_deploy(
+    host, playbook, stack, docker
+) -> None:
+    with subprocess.Popen(["sleep", "300"]) as live:
+        holder = {
+            "by": this_control_node(),
+            "pid": live.pid,
+            "started": started(live.pid),
+            "since": "2026-01-01T00:00:00Z",
+            "playbook": "deploy",
+        }
+        lock = lock_path(stack)
+        host.run_test(f"mkdir -p {lock} && echo {shlex.quote(json.dumps(holder))} > {lock}/holder")
+        before = docker("inspect", "--format", "{{.Id}}", stack.container("web"))
+        try:
+            result = playbook("site.yml")
+            assert result.returncode != 0, "a deploy ran while a live run held the lock"
+            assert f"pid {live.pid}" in result.stdout + result.stderr
+            assert docker("inspect", "--format", "{{.Id}}", stack.container("web")) == before
+            assert json.loads(host.file(f"{lock}/holder").content_string) == holder
+        finally:
+            live.kill()
+            host.run(f"rm -rf {lock}")

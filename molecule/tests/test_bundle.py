@@ -92,7 +92,7 @@ def test_bundle_deploys_the_stack_on_a_server_with_no_route_out(
         output = deployed.stdout + deployed.stderr
         assert deployed.returncode == 0, output[-3000:]
         assert "Offline bundle's images are loaded into the engine" in output, output[-3000:]
-        assert "docker-archives are built" not in output, "an image was built, not loaded"
+        assert "reproducible docker-archive" not in output, "an image was built, not loaded"
         response = http("/readyz")
         assert response.status == 200, response.body[-500:]
         assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}

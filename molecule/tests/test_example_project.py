@@ -324,7 +324,7 @@ def test_a_project_from_git_deploys_the_requested_revision(bookshop, tmp_path) -
     assert images.returncode == 0, images.stdout[-3000:]
     assert run("git", "-C", str(checkout), "rev-parse", "HEAD").stdout.strip() == deployed
     # The checkout at that commit is the tree the running stack was built from: same image.
-    assert "docker-archives are built" not in images.stdout, "the checkout built another image"
+    assert "reproducible docker-archive" not in images.stdout, "the checkout built another image"
 
     missing = deploy(
         *source, "-e", "djstack_app_git_version=no-such-revision", playbook="playbooks/images.yml"

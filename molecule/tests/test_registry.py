@@ -80,7 +80,7 @@ def test_image_is_pushed_once_built_then_pulled_by_digest_and_deployed(
         second = playbook("site.yml", *extra)
         output = second.stdout + second.stderr
         assert second.returncode == 0, output[-3000:]
-        assert "docker-archives are built" not in output, "an image was rebuilt, not pulled"
+        assert "reproducible docker-archive" not in output, "an image was rebuilt, not pulled"
         assert docker("image", "inspect", "--format", "{{.Id}}", ref).strip() == image_id
         assert docker("inspect", "--format", "{{.Image}}", redis).strip() == image_id
         health = docker("inspect", "--format", "{{.State.Health.Status}}", redis).strip()

@@ -6,6 +6,11 @@ SOURCE_DATE_EPOCH is fixed); this script then writes it as a single-layer docker
 whose config carries a fixed creation time, so the image ID is a pure function of the
 inputs. `docker load` (community.docker.docker_image_load) takes the archive.
 
+An image whose spec names a base_ref (the app image) is that image's layers plus one
+more: the project's source, compiled by the base image's Python. A code change then
+rebuilds only that thin layer, and the layers of the base (Debian and the virtualenv) stay
+shared on disk.
+
 Debian packages come at the exact versions of the spec's debian_lock (written by
 `make lock`): apt is pinned to them, and the build fails naming every package whose
 installed version differs, so a mirror that moved on never yields a silently different
@@ -193,12 +198,22 @@ def add_bytes(archive: tarfile.TarFile, name: str, data: bytes, mtime: int) -> N
     archive.addfile(info, io.BytesIO(data))
 
 
-def write_docker_archive(spec: dict, rootfs_tar: Path, out: Path) -> str:
+def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
-    with rootfs_tar.open("rb") as layer:
+    with path.open("rb") as layer:
         for chunk in iter(lambda: layer.read(1 << 20), b""):
             digest.update(chunk)
-    diff_id = f"sha256:{digest.hexdigest()}"
+    return f"sha256:{digest.hexdigest()}"
+
+
+def write_docker_archive(
+    spec: dict, layer_tar: Path, out: Path, base: tuple[list[str], list[dict]] = ([], [])
+) -> str:
+    """A docker-archive of base's layers (diff IDs and history, already in the engine) plus
+    layer_tar. Only layer_tar is in the archive: `docker load` reads a layer's file only
+    when the engine lacks that layer, and the caller checked that it has the base's."""
+    base_diff_ids, base_history = base
+    diff_id = file_digest(layer_tar)
     epoch = int(spec["source_date_epoch"])
     created = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     config = {
@@ -206,30 +221,92 @@ def write_docker_archive(spec: dict, rootfs_tar: Path, out: Path) -> str:
         "os": "linux",
         "created": created,
         "config": spec["config"],
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [{"created": created, "created_by": f"djstack images: {spec['name']}"}],
+        "rootfs": {"type": "layers", "diff_ids": [*base_diff_ids, diff_id]},
+        "history": [
+            *base_history,
+            {"created": created, "created_by": f"djstack images: {spec['name']}"},
+        ],
     }
     config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
     image_id = hashlib.sha256(config_bytes).hexdigest()
-    manifest = [
-        {
-            "Config": f"{image_id}.json",
-            "RepoTags": [spec["ref"]],
-            "Layers": [f"{digest.hexdigest()}/layer.tar"],
-        }
-    ]
+    layer_paths = [f"{d.removeprefix('sha256:')}/layer.tar" for d in (*base_diff_ids, diff_id)]
+    manifest = [{"Config": f"{image_id}.json", "RepoTags": [spec["ref"]], "Layers": layer_paths}]
     tmp = out.with_suffix(".partial")
     with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as archive:
         add_bytes(archive, f"{image_id}.json", config_bytes, epoch)
-        info = tarfile.TarInfo(f"{digest.hexdigest()}/layer.tar")
-        info.size = rootfs_tar.stat().st_size
+        info = tarfile.TarInfo(layer_paths[-1])
+        info.size = layer_tar.stat().st_size
         info.mtime = epoch
         info.mode = 0o644
-        with rootfs_tar.open("rb") as layer:
+        with layer_tar.open("rb") as layer:
             archive.addfile(info, layer)
         add_bytes(archive, "manifest.json", json.dumps(manifest).encode(), epoch)
     tmp.rename(out)
     return f"sha256:{image_id}"
+
+
+def base_image(spec: dict) -> tuple[list[str], list[dict]]:
+    """Diff IDs of the base image in the local engine, and the history entry each of its
+    layers got when this script built it."""
+    ref = spec["base_ref"]
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", ref],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"image {spec['name']}: base image {ref} is not in the Docker engine")
+    diff_ids = json.loads(result.stdout)
+    created = datetime.fromtimestamp(int(spec["source_date_epoch"]), UTC)
+    entry = {
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_by": f"djstack images: {spec['base']}",
+    }
+    return diff_ids, [entry] * len(diff_ids)
+
+
+def source_layer(spec: dict, workdir: Path, scratch: Path, layer_tar: Path) -> None:
+    """The spec's archives unpacked at their targets, compiled by the base image's Python
+    (checked-hash .pyc files hold no time stamps), as a tar with fixed owners, modes,
+    times and order."""
+    root = (scratch / "layer-root").resolve()
+    # Python before 3.11.4 (Debian 12's) has no extraction filters; the archives are
+    # djstack's own (inputs.py pack), with plain files only.
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+    for archive, target in spec["tar_in"].items():
+        dest = root / target.lstrip("/")
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(workdir / archive) as source:
+            source.extractall(dest, **safe)
+    for target in spec.get("compile", []):
+        mount = f"{root / target.lstrip('/')}:{target}"
+        # fmt: off
+        result = subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--user", "0:0", "--volume", mount,
+             "--entrypoint", "python3", spec["base_ref"],
+             "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", target],
+            check=False, capture_output=True, text=True,
+        )
+        # fmt: on
+        if result.returncode != 0:
+            sys.exit(
+                f"image {spec['name']}: Python could not compile {target}:\n"
+                + (result.stdout + result.stderr)[-4000:]
+            )
+    normalise_tree(root)
+    epoch = int(spec["source_date_epoch"])
+    with tarfile.open(layer_tar, "w", format=tarfile.PAX_FORMAT) as archive:
+        for path in sorted(root.rglob("*")):
+            info = archive.gettarinfo(str(path), str(path.relative_to(root)))
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.mtime = epoch
+            if info.isfile():
+                with path.open("rb") as data:
+                    archive.addfile(info, data)
+            else:
+                archive.addfile(info)
 
 
 def main() -> None:
@@ -241,10 +318,15 @@ def main() -> None:
     spec = json.loads(spec_path.read_text())
     workdir = spec_path.parent
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        rootfs_tar = Path(tmp) / "rootfs.tar"
-        mmdebstrap(spec, workdir, rootfs_tar)
-        add_run_dirs(spec, rootfs_tar)
-        image_id = write_docker_archive(spec, rootfs_tar, out)
+        layer_tar = Path(tmp) / "layer.tar"
+        if spec.get("base_ref"):
+            base = base_image(spec)
+            source_layer(spec, workdir, Path(tmp), layer_tar)
+            image_id = write_docker_archive(spec, layer_tar, out, base)
+        else:
+            mmdebstrap(spec, workdir, layer_tar)
+            add_run_dirs(spec, layer_tar)
+            image_id = write_docker_archive(spec, layer_tar, out)
     print(json.dumps({"ref": spec["ref"], "id": image_id}))
 
 

@@ -184,6 +184,18 @@ def test_worker_replaced_mid_queue_loses_no_task(django, stack, playbook) -> Non
     assert results == list(range(200))
 
 
+def test_worker_that_cannot_start_stops_the_deploy_naming_it(stack, playbook) -> None:
+    # Worker and beat are started side by side and awaited together: a worker that never
+    # becomes healthy must still fail the deploy, by name.
+    worker = stack.container("worker")
+    result = playbook("site.yml", "-e", json.dumps({"celery_worker_options": ["--no-such-option"]}))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"Container {worker} is " in output, output[-3000:]
+    assert f"docker logs {worker}" in output
+    ok(playbook("site.yml"))
+
+
 def lock_path(stack) -> str:
     return f"/var/lib/djstack/{stack.name}/deploy.lock"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from celery import current_app
 from celery.utils.imports import symbol_by_name
 
-ALIVE = Path(os.environ.get("DJSTACK_BEAT_ALIVE", "/var/lib/celery/beat-alive"))
+ALIVE = Path(os.environ["DJSTACK_BEAT_ALIVE"])  # set by the image's entry point
 
 Base = symbol_by_name(os.environ.get("DJSTACK_BEAT_SCHEDULER") or current_app.conf.beat_scheduler)
 

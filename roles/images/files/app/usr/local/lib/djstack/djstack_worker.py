@@ -13,7 +13,7 @@ from pathlib import Path
 from celery import bootsteps
 from celery.app.utils import find_app
 
-ALIVE = Path(os.environ.get("DJSTACK_WORKER_ALIVE", "/tmp/worker-alive"))
+ALIVE = Path(os.environ["DJSTACK_WORKER_ALIVE"])  # set by the image's entry point
 
 
 class Alive(bootsteps.StartStopStep):

@@ -27,15 +27,19 @@ deploy: venv ## Deploy the whole stack (INVENTORY=inventories/dev by default)
 	ansible-playbook site.yml -i $(INVENTORY)
 
 .PHONY: test
-test: venv lint syntax molecule reproducible ## Run every check: lint, syntax, Molecule scenarios, a rebuild check
+test: venv unit lint syntax molecule reproducible ## Run every check: unit tests, lint, syntax, Molecule scenarios, a rebuild check
+
+.PHONY: unit
+unit: venv ## Unit tests of djstack's Python and the roles' documentation (seconds, no Docker)
+	python -m pytest -q -p no:cacheprovider tests/unit
 
 .PHONY: lint
 lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
 	yamllint --strict .
 	ansible-lint --profile production
-	ruff check app examples molecule roles bench
-	ruff format --check app examples molecule roles bench
-	shellcheck .ci/run inventories/prod/vault-password.sh roles/djstack/files/*.sh roles/images/files/*/usr/local/bin/*
+	ruff check app examples molecule roles bench tests
+	ruff format --check app examples molecule roles bench tests
+	shellcheck .ci/run inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/images/files/*/usr/local/bin/*
 
 .PHONY: syntax
 syntax: venv ## ansible-playbook --syntax-check of every playbook

@@ -377,7 +377,7 @@ def main() -> None:
             log(f"no-op deploy {i + 1}/{noop_runs}")
             noop.append(deploy())
             if i < noop_full_runs:
-                noop_full.append(deploy({"djstack_skip_unchanged": False}))
+                noop_full.append(deploy({"deploy_skip_unchanged": False}))
         manage_shell(
             "from apps.core.models import Item; "
             "Item.objects.get_or_create(slug='bench', defaults={'title': 'Bench'})"

@@ -269,8 +269,8 @@ def test_a_changed_requirements_file_is_locked_again_and_a_wrong_one_is_refused(
     def lock() -> subprocess.CompletedProcess:
         return subprocess.run(
             ["ansible-playbook", str(playbook), "-i", "localhost,", "-c", "local",
-             "-e", f"djstack_app_src={project}", "-e", "djstack_app_requirements=requirements.in",
-             "-e", "djstack_app_requirements_lock=requirements.lock",
+             "-e", f"djstack_app_src={project}", "-e", "images_app_requirements=requirements.in",
+             "-e", "images_app_requirements_lock=requirements.lock",
              "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
             capture_output=True, text=True, check=False, cwd=ROOT, env=env,
         )  # fmt: skip
@@ -291,9 +291,9 @@ def test_a_changed_requirements_file_is_locked_again_and_a_wrong_one_is_refused(
     requirements.write_text("django==0.0.404\n")
     refused = lock()
     assert refused.returncode != 0
-    assert (
-        "djstack_app_requirements (" in refused.stdout and "does not resolve" in refused.stdout
-    ), refused.stdout[-2000:]
+    assert "images_app_requirements (" in refused.stdout and "does not resolve" in refused.stdout, (
+        refused.stdout[-2000:]
+    )
     assert (project / "requirements.lock").read_text() == written, "a failed resolution wrote"
 
 
@@ -335,7 +335,7 @@ def test_a_project_from_git_deploys_the_requested_revision(bookshop, tmp_path) -
 
 def test_a_second_run_changes_nothing(bookshop) -> None:
     """Through every role, and as a rerun does by default: ending after the first play."""
-    for extra in (("-e", "djstack_skip_unchanged=false"), ()):
+    for extra in (("-e", "deploy_skip_unchanged=false"), ()):
         again = deploy(*extra)
         assert again.returncode == 0, again.stdout[-3000:]
         assert re.search(r"localhost\s*:.*changed=0\s", again.stdout), again.stdout[-1500:]

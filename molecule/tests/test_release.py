@@ -220,11 +220,11 @@ def test_concurrent_deploy_is_refused_naming_the_holder_until_broken(
         for expected in (
             "ci@elsewhere, pid 4242",
             "since 2026-01-01T00:00:00Z",
-            "-e djstack_lock_break=true",
+            "-e deploy_lock_break=true",
         ):
             assert expected in output, output[-2000:]
         assert docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}}", *names) == before
-        ok(playbook("site.yml", "-e", "djstack_lock_break=true"))
+        ok(playbook("site.yml", "-e", "deploy_lock_break=true"))
         assert not host.file(lock).exists, "the lock outlived the run"
     finally:
         host.run(f"rm -rf {lock}")

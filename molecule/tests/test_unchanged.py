@@ -1,7 +1,7 @@
 """A rerun with nothing to do ends after site.yml's first play; a changed input, a stopped
 container or an edited file that djstack wrote makes the next run go through every role.
 
-The scenarios turn the early end off (djstack_skip_unchanged: false in their group_vars), so
+The scenarios turn the early end off (deploy_skip_unchanged: false in their group_vars), so
 that converge and idempotence exercise the roles themselves; these tests turn it back on.
 """
 
@@ -15,6 +15,7 @@ ROLES = (
     "docker_host",
     "images",
     "djstack",
+    "deploy",
     "postgres",
     "redis",
     "django_web",
@@ -24,7 +25,7 @@ ROLES = (
 
 
 def deploy(site_playbook: Callable[..., subprocess.CompletedProcess], *extra: str) -> str:
-    result = site_playbook("-e", "djstack_skip_unchanged=true", *extra)
+    result = site_playbook("-e", "deploy_skip_unchanged=true", *extra)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     return output

@@ -29,7 +29,7 @@ BAD_INPUTS = [
         '{"djstack_app_secret_files": {"database_url": "postgres://elsewhere/db"}}',
         "djstack_app_secret_files names must be file names",
     ),
-    ('{"djstack_flower": true}', "djstack_flower_password is empty"),
+    ('{"djstack_flower": true}', "nginx_flower_password is empty"),
     (
         '{"djstack_app_git_repo": "/nonexistent/repository.git"}',
         "djstack_app_git_repo ('/nonexistent/repository.git') at djstack_app_git_version",

@@ -101,6 +101,8 @@ class Stack:
             "-e",
             f"PGHOST={c['host']}",
             "-e",
+            f"PGPORT={c.get('port', 5432)}",
+            "-e",
             f"PGUSER={c['user']}",
             "-e",
             f"PGDATABASE={c['database']}",

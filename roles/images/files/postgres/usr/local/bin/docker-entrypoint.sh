@@ -38,7 +38,7 @@ if [ "$1" = 'postgres' ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
 	initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
 		--auth-local=trust --auth-host=scram-sha-256 -D "$PGDATA" ${POSTGRES_INITDB_ARGS:-}
 	printf '\nhost all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
-	pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
+	pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p ${PGPORT:-5432}" -w start
 	if [ "$POSTGRES_DB" != 'postgres' ]; then
 		psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
 			--set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'

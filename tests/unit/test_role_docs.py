@@ -1,0 +1,80 @@
+"""Each variable is documented once: a role's defaults/main.yml (its manual) and its
+meta/argument_specs.yml declare the same names, with the same defaults."""
+
+import pytest
+import yaml
+from conftest import ROLES
+
+ROLE_NAMES = sorted(path.parent.parent.name for path in ROLES.glob("*/meta/argument_specs.yml"))
+
+
+def role_files(role: str) -> tuple[dict, dict]:
+    defaults_file = ROLES / role / "defaults" / "main.yml"
+    defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.exists() else {}
+    specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
+    return defaults or {}, specs["argument_specs"]
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_defaults_and_the_main_argument_spec_name_the_same_variables(role: str) -> None:
+    defaults, specs = role_files(role)
+    options = specs["main"]["options"]
+    assert sorted(set(defaults) - set(options)) == [], "in defaults/main.yml only"
+    assert sorted(set(options) - set(defaults)) == [], "in meta/argument_specs.yml only"
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_a_default_in_the_argument_spec_is_the_one_in_defaults(role: str) -> None:
+    defaults, specs = role_files(role)
+    wrong = {
+        name: (option["default"], defaults.get(name))
+        for name, option in specs["main"]["options"].items()
+        if "default" in option and option["default"] != defaults.get(name)
+    }
+    assert wrong == {}, "argument spec default vs defaults/main.yml"
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_every_option_of_every_entry_point_is_described_and_prefixed(role: str) -> None:
+    _, specs = role_files(role)
+    for entry, spec in specs.items():
+        for name, option in (spec.get("options") or {}).items():
+            assert option.get("description"), f"{entry}: {name} has no description"
+            assert name.startswith(f"{role}_"), f"{entry}: {name} lacks the prefix {role}_"
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_internal_values_are_not_published_as_defaults(role: str) -> None:
+    vars_file = ROLES / role / "vars" / "main.yml"
+    internal = set(yaml.safe_load(vars_file.read_text()) or {}) if vars_file.exists() else set()
+    defaults, _ = role_files(role)
+    assert internal & set(defaults) == set(), "a name in both vars/ and defaults/"
+
+
+SPEC_KEYS = {
+    "type",
+    "default",
+    "choices",
+    "elements",
+    "description",
+    "required",
+    "no_log",
+    "options",
+}
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_argument_specs_use_only_the_keys_ansible_knows(role: str) -> None:
+    """A comma in an unquoted flow-mapping description silently makes a key of its own."""
+    _, specs = role_files(role)
+
+    def unknown(options: dict, where: str) -> list[str]:
+        found = []
+        for name, option in (options or {}).items():
+            found += [f"{where}.{name}: {key}" for key in set(option) - SPEC_KEYS]
+            found += unknown(option.get("options"), f"{where}.{name}")
+        return found
+
+    assert [
+        line for entry, spec in specs.items() for line in unknown(spec.get("options"), entry)
+    ] == []

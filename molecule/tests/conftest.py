@@ -70,6 +70,13 @@ def stack(host) -> Stack:
     )
 
 
+def secret_values(host, stack: Stack) -> list[str]:
+    """Every secret file's value on the Docker host, to look for in outputs."""
+    directory = f"/etc/djstack/{stack.name}/secrets"
+    files = host.check_output(f"find {directory} -type f").split()
+    return [host.file(path).content_string.strip() for path in files]
+
+
 def checked_once(stack: Stack, what: str) -> None:
     """Skip a check of the roles' own logic everywhere but the prod scenario on the local
     engine: the other scenarios run the same roles, and these checks are the slow ones."""

@@ -262,7 +262,7 @@ def test_a_changed_requirements_file_is_locked_again_and_a_wrong_one_is_refused(
     playbook = tmp_path / "lock.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.include_role: {name: images, tasks_from: requirements.yml}\n"
+        "    - ansible.builtin.include_role: {name: images, tasks_from: requirements}\n"
     )
     env = ansible_env()
 

@@ -2,13 +2,7 @@
 
 import json
 
-from conftest import checked_once
-
-
-def secret_values(host, stack) -> list[str]:
-    directory = f"/etc/djstack/{stack.name}/secrets"
-    files = host.check_output(f"find {directory} -type f").split()
-    return [host.file(path).content_string.strip() for path in files]
+from conftest import checked_once, secret_values
 
 
 def test_no_secret_appears_in_docker_inspect(host, docker, stack) -> None:

@@ -1,62 +1,148 @@
-"""Bad input stops site.yml in its first play, naming the variable, before anything changes."""
+"""Bad input stops site.yml before any host changes, in the validation play (the first that
+can change one), with a one-line message naming the variable; correct but unusual input
+goes through. The cases are a table, molecule/tests/bad_inputs.yml: adding one is one line."""
 
 import json
 import os
+import socket
 import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, SERVICES, checked_once
+import yaml
+from conftest import ROOT, SERVICES, checked_once, secret_values
 
-BAD_INPUTS = [
-    ("celery_worker_concurrency=lots", "celery_worker_concurrency"),
-    ("djstack_flavour=staging", "djstack_flavour must be one of: dev, prod"),
-    ("nginx_http_port=70000", "nginx_http_port must be 1-65535"),
-    ("postgres_published_port=-1", "postgres_published_port must be 1-65535"),
-    ('{"djstack_postgres_password": ""}', "djstack_postgres_password is empty"),
-    (
-        '{"djstack_flavour": "prod", "djstack_secret_key": "too-short-for-django-1234"}',
-        "djstack_secret_key must have at least 50 characters",
-    ),
-    (
-        '{"djstack_flavour": "prod", "djstack_redis_password": "changeme-changeme-changeme"}',
-        "djstack_redis_password must have at least 16 characters and must not be a placeholder",
-    ),
-    (
-        '{"djstack_flavour": "prod", "djstack_app_extra_env": {"DJANGO_DEBUG": "1"}}',
-        "DJANGO_DEBUG turns DEBUG on",
-    ),
-    (
-        '{"djstack_app_secret_files": {"database_url": "postgres://elsewhere/db"}}',
-        "djstack_app_secret_files names must be file names",
-    ),
-    ('{"djstack_flower": true}', "nginx_flower_password is empty"),
-    (
-        '{"djstack_app_git_repo": "/nonexistent/repository.git"}',
-        "djstack_app_git_repo ('/nonexistent/repository.git') at djstack_app_git_version",
-    ),
-]
+TABLE = yaml.safe_load((Path(__file__).parent / "bad_inputs.yml").read_text())
+# Runs side by side: each is mostly Ansible's own start-up, on the control node.
+PARALLEL = 3
+LIMIT_S = 15
 
 
-@pytest.mark.parametrize(("extra_var", "message"), BAD_INPUTS)
-def test_bad_input_stops_before_any_container_changes(
-    site_playbook, docker, stack, extra_var: str, message: str
-) -> None:
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    seconds: float
+
+
+def case_id(case: dict) -> str:
+    return json.dumps({**case["vars"], **case.get("inventory", {})}, separators=(",", ":"))[:80]
+
+
+def run_site(inventory: str, case: dict, *extra: str) -> Run:
+    args = ["ansible-playbook", "site.yml", "-i", inventory, "-e", json.dumps(case["vars"]), *extra]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as added:
+        if case.get("inventory"):
+            groups = {
+                group: {"hosts": {host: {} for host in hosts}}
+                for group, hosts in case["inventory"].items()
+            }
+            yaml.safe_dump({"all": {"children": groups}}, added)
+            added.flush()
+            args[3:3] = ["-i", added.name]
+        started = time.monotonic()
+        result = subprocess.run(
+            args,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+        )
+    return Run(result.returncode, result.stdout + result.stderr, time.monotonic() - started)
+
+
+def containers(docker) -> list:
+    names = docker(
+        "ps", "--all", "--format", "{{.Names}}", "--filter", "label=io.djstack.stack"
+    ).split()
+    return sorted(
+        (c["Name"], c["Id"], c["State"]["StartedAt"]) for c in json.loads(docker("inspect", *names))
+    )
+
+
+@pytest.fixture(scope="module")
+def refused_runs(request, host, docker, stack) -> dict:
+    """Every refused case of the table, run against the converged stack, with the stack's
+    containers before and after them all."""
     checked_once(stack, "input validation (the control node's own)")
-    names = [stack.container(service) for service in SERVICES]
+    inventory = request.config.getoption("ansible_inventory")
+    before = containers(docker)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        runs = dict(
+            zip(
+                map(case_id, TABLE["refused"]),
+                pool.map(lambda c: run_site(inventory, c), TABLE["refused"]),
+                strict=True,
+            )
+        )
+    assert len(runs) == len(TABLE["refused"]), "two cases of the table have one id"
+    return {
+        "runs": runs,
+        "before": before,
+        "after": containers(docker),
+        "secrets": secret_values(host, stack),
+    }
 
-    def snapshot() -> list:
-        return [(c["Id"], c["State"]["StartedAt"]) for c in json.loads(docker("inspect", *names))]
 
-    before = snapshot()
-    result = site_playbook("-e", extra_var)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, f"-e {extra_var} was accepted"
-    assert message in output, f"the error does not name the variable: {output[-1500:]}"
-    assert "changed=0" in output, "something changed before the run stopped"
-    for secret in ("too-short-for-django-1234", "changeme-changeme-changeme"):
-        if secret in extra_var:
-            assert output.count(secret) == 0, "the refused secret value was printed"
-    assert snapshot() == before, "a container changed"
+@pytest.mark.parametrize("case", TABLE["refused"], ids=case_id)
+def test_bad_input_stops_the_run_naming_it_before_any_host_changes(
+    refused_runs, case: dict
+) -> None:
+    run = refused_runs["runs"][case_id(case)]
+    assert run.returncode == 2, f"exit {run.returncode}, not 2: {run.output[-1500:]}"
+    lines = [line for line in run.output.splitlines() if case["says"] in line]
+    assert lines, f"no line says {case['says']!r}: {run.output[-1500:]}"
+    assert "changed=0" in run.output and "changed=1" not in run.output, "something changed first"
+    later_plays = run.output.split("PLAY [A Docker engine answers", 1)[1:]
+    assert not any("TASK [" in play for play in later_plays), (
+        "the run went past the validation play"
+    )
+    for secret in [case.get("secret"), *refused_runs["secrets"]]:
+        assert not secret or secret not in run.output, "a secret value was printed"
+    assert refused_runs["after"] == refused_runs["before"], "a container changed"
+    assert run.seconds < LIMIT_S * PARALLEL, f"took {run.seconds:.1f} s"
+
+
+def test_each_bad_input_is_refused_within_seconds(refused_runs) -> None:
+    """Side by side, each run shares the machine with others: its time alone is shorter."""
+    seconds = sorted(run.seconds for run in refused_runs["runs"].values())
+    median = seconds[len(seconds) // 2]
+    assert median / PARALLEL * 2 < LIMIT_S, f"median {median:.1f} s with {PARALLEL} side by side"
+
+
+@pytest.mark.parametrize("case", TABLE["accepted"], ids=lambda case: case["why"])
+def test_correct_but_unusual_input_goes_through(request, stack, case: dict) -> None:
+    checked_once(stack, "input validation (the control node's own)")
+    run = run_site(request.config.getoption("ansible_inventory"), case, "--check")
+    assert run.returncode == 0, f"{case['why']} was refused: {run.output[-2000:]}"
+    assert "TASK [celery_worker :" in run.output, "the check run did not reach the roles"
+
+
+def test_a_port_another_program_holds_stops_the_run_before_any_container_changes(
+    request, docker, stack
+) -> None:
+    """A check that needs the host: Docker would refuse the port only once the old container
+    is gone, so the run looks before it replaces anything."""
+    checked_once(stack, "host ports in use (the local engine)")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        before = containers(docker)
+        run = run_site(
+            request.config.getoption("ansible_inventory"),
+            {"vars": {"postgres_published_port": port}},
+        )
+    assert run.returncode == 2, run.output[-2000:]
+    assert f"postgres_published_port: port {port} on 127.0.0.1 is in use" in run.output, run.output[
+        -2000:
+    ]
+    assert containers(docker) == before, "a container changed"
 
 
 def test_example_prod_vault_opens_with_its_password_client_and_its_placeholders_are_refused(

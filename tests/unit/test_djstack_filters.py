@@ -61,3 +61,15 @@ def test_a_weak_secret_is_described_without_its_value() -> None:
     short = filters.secret_problem("tiny-secret-value", 50, pattern)
     assert "at least 50 characters" in short and "tiny-secret-value" not in short
     assert filters.secret_problem("ChangeMe" * 10, 16, pattern) != ""
+
+
+def test_only_ports_the_stack_does_not_hold_yet_must_be_found_free() -> None:
+    declarations = {
+        "nginx": {"published": [{"variable": "nginx_http_port", "address": "0.0.0.0", "port": 80},
+                                {"variable": "nginx_https_port", "address": "0.0.0.0", "port": 0}]},
+        "postgres": {"published": [{"variable": "postgres_published_port", "address": "127.0.0.1", "port": "5432"}]},
+    }  # fmt: skip
+    ours = [{"Ports": [{"IP": "0.0.0.0", "PrivatePort": 8080, "PublicPort": 80, "Type": "tcp"}]}]
+    assert filters.unheld_ports(declarations, ours) == [
+        {"variable": "postgres_published_port", "address": "127.0.0.1", "port": 5432}
+    ]

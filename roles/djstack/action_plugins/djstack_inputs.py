@@ -40,6 +40,10 @@ def _pattern(expression: str) -> Check:
     return lambda value: isinstance(value, str) and compiled.fullmatch(value) is not None
 
 
+def _count_or_auto(value: Any) -> bool:
+    return value == "auto" or _integer(1, None)(value)
+
+
 def _cpus(value: Any) -> bool:
     try:
         return float(str(value)) >= 0
@@ -53,6 +57,7 @@ KINDS: dict[str, tuple[Check, str]] = {
     "port_or_zero": (_integer(0, 65535), "1-65535 (or 0 to publish nothing)"),
     "count": (_integer(1, None), "a whole number of at least 1"),
     "count_or_zero": (_integer(0, None), "a whole number of at least 0"),
+    "count_or_auto": (_count_or_auto, "a whole number of at least 1, or auto"),
     "seconds": (_integer(1, None), "a number of seconds of at least 1"),
     "hour": (_integer(0, 23), "an hour, 0-23"),
     "minute": (_integer(0, 59), "a minute, 0-59"),
@@ -68,6 +73,10 @@ KINDS: dict[str, tuple[Check, str]] = {
             "a name PostgreSQL accepts unquoted: lower-case letters, digits and '_', starting"
             " with a letter or '_', at most 63 characters"
         ),
+    ),
+    "docker_name": (
+        _pattern(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*"),
+        "a Docker object name: letters, digits, '_', '.' or '-', starting with a letter or digit",
     ),
     "name": (
         _pattern(r"[a-z0-9][a-z0-9_-]*"),

@@ -87,6 +87,25 @@ def published_conflicts(declarations: dict[str, dict]) -> list[str]:
     return problems
 
 
+def unheld_ports(declarations: dict[str, dict], containers: list[dict]) -> list[dict]:
+    """The declared published ports ({variable, address, port}, port 0 left out) that no
+    container of the stack publishes now (docker_host_info's containers): those must be free
+    on the host before a deploy replaces anything."""
+    held = {
+        (_address(port.get("IP")), int(port["PublicPort"]))
+        for container in containers
+        for port in container.get("Ports") or []
+        if port.get("PublicPort")
+    }
+    wanted = []
+    for role in sorted(declarations):
+        for entry in declarations[role].get("published") or []:
+            port = int(entry["port"])
+            if port and (_address(entry.get("address")), port) not in held:
+                wanted.append({**entry, "port": port, "address": entry.get("address") or "0.0.0.0"})
+    return wanted
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -95,4 +114,5 @@ class FilterModule:
             "djstack_app_env": app_env,
             "djstack_published_conflicts": published_conflicts,
             "djstack_secret_problem": secret_problem,
+            "djstack_unheld_ports": unheld_ports,
         }

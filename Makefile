@@ -39,7 +39,7 @@ lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
 	ansible-lint --profile production
 	ruff check app examples molecule roles bench tests
 	ruff format --check app examples molecule roles bench tests
-	shellcheck .ci/run inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/images/files/*/usr/local/bin/*
+	shellcheck .ci/run inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/postgres/files/*.sh roles/images/files/*/usr/local/bin/*
 
 .PHONY: syntax
 syntax: venv ## ansible-playbook --syntax-check of every playbook
@@ -60,6 +60,52 @@ verify-reproducible: venv ## Rebuild every image twice and print both IDs of eac
 .PHONY: verify
 verify: venv ## Rerun the testinfra checks against the converged Molecule stack
 	molecule verify
+
+.PHONY: status
+status: venv ## Every service of the stack, on every host: state, health, release, resources; fails when one is not healthy
+	ansible-playbook playbooks/status.yml -i $(INVENTORY)
+
+.PHONY: maintenance
+maintenance: venv ## ON=1: Nginx answers 503 with a maintenance page (but for its probe); ON=0 serves again
+	ansible-playbook playbooks/maintenance.yml -i $(INVENTORY) -e nginx_maintenance_on=$(ON)
+
+OPS := python3 roles/deploy/files/djstack-ops.py -i $(INVENTORY)
+
+.PHONY: logs
+logs: venv ## SERVICE's log from every host that runs it [LINES=100] [SINCE=10m] [FOLLOW=1]
+	$(OPS) logs $(SERVICE) --lines $(or $(LINES),100) $(if $(SINCE),--since $(SINCE)) $(if $(FOLLOW),--follow)
+
+.PHONY: manage
+manage: venv ## A Django management command, ARGS="createsuperuser", in a one-off container of the serving release
+	$(OPS) manage $(ARGS)
+
+.PHONY: shell
+shell: venv ## Django's shell in a one-off container of the serving release
+	$(OPS) manage shell
+
+.PHONY: dbshell
+dbshell: venv ## psql in the PostgreSQL container, as the app's own role
+	$(OPS) dbshell
+
+.PHONY: run
+run: venv ## Any command, CMD="python -m pytest", in a one-off container of the serving release
+	$(OPS) run $(CMD)
+
+.PHONY: plan
+plan: venv ## What a deploy would do now (images, containers and why, files, release steps), changing nothing
+	ansible-playbook playbooks/plan.yml -i $(INVENTORY) --check --diff
+
+.PHONY: destroy
+destroy: venv ## Remove the stack's containers, networks and files from every host (CONFIRM=<stack>); volumes stay unless PURGE=1
+	ansible-playbook playbooks/destroy.yml -i $(INVENTORY) $(if $(CONFIRM),-e deploy_destroy_confirm=$(CONFIRM)) $(if $(PURGE),-e deploy_destroy_purge=true)
+
+.PHONY: stop
+stop: venv ## Stop SERVICE (web, worker, beat, postgres, redis, nginx, flower) on purpose: the watchdog leaves it down
+	ansible-playbook playbooks/service.yml -i $(INVENTORY) -e deploy_service=$(SERVICE) -e deploy_service_state=stopped
+
+.PHONY: start
+start: venv ## Start SERVICE again after `make stop`
+	ansible-playbook playbooks/service.yml -i $(INVENTORY) -e deploy_service=$(SERVICE) -e deploy_service_state=healthy
 
 .PHONY: bundle
 bundle: venv ## Write dist/djstack-<revision>.tar (project, tool wheels, every image) to deploy offline

@@ -63,6 +63,8 @@ DATABASES = {
         "PASSWORD": secret("DATABASE_PASSWORD", default=""),
         "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
         "CONN_HEALTH_CHECKS": True,
+        # A request that fails (a 500 after a write, say) leaves no row behind.
+        "ATOMIC_REQUESTS": True,
         "OPTIONS": {"connect_timeout": 3},
     }
 }

@@ -9,7 +9,8 @@ import os
 import shlex
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,3 +202,18 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(1)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@contextmanager
+def held(host, docker, stack: Stack, service: str) -> Iterator[str]:
+    """Stop a service as an operator does on purpose (`make stop`): a file of its name in the
+    stack's held directory, so the watchdog leaves it down. It starts again on exit."""
+    name = stack.container(service)
+    held_dir = f"/var/lib/djstack/{stack.name}/held"
+    host.run_test(f"mkdir -p {held_dir} && touch {held_dir}/{name}")
+    docker("stop", name)
+    try:
+        yield name
+    finally:
+        host.run(f"rm -f {held_dir}/{name}")
+        docker("start", name)

@@ -7,7 +7,7 @@ import shlex
 import subprocess
 
 import pytest
-from conftest import SERVICES
+from conftest import SERVICES, held
 
 ROWS = 2000
 CHECKSUM_SQL = "SELECT count(*) || ':' || md5(string_agg(slug || '|' || title, ',' ORDER BY id)) FROM core_item"
@@ -183,12 +183,9 @@ def test_daily_backup_is_scheduled_and_a_failure_is_visible(
         or "backup OK" in host.file(log).content_string
     )
 
-    docker("stop", stack.container("postgres"))
-    try:
+    with held(host, docker, stack, "postgres"):
         assert host.run(job).rc != 0, "a failed backup exited 0"
         assert "backup FAILED" in host.file(log).content_string.splitlines()[-1]
-    finally:
-        docker("start", stack.container("postgres"))
-        host.run_test(
-            f"timeout 60 sh -c 'until docker exec {stack.container('postgres')} pg_isready -q; do sleep 1; done'"
-        )
+    host.run_test(
+        f"timeout 60 sh -c 'until docker exec {stack.container('postgres')} pg_isready -q; do sleep 1; done'"
+    )

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import SERVICES, wait_for
+from conftest import SERVICES, held, wait_for
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -66,18 +66,29 @@ def test_admin_login_renders_with_css_served_by_nginx(docker, http, stack) -> No
     assert "max-age=31536000" in css.headers.get("Cache-Control", ""), css.headers
 
 
-def test_stopping_redis_makes_readyz_fail_naming_cache_and_broker(docker, http, stack) -> None:
-    redis = stack.container("redis")
-    docker("stop", redis)
-    try:
+def test_stopping_redis_makes_readyz_fail_naming_cache_and_broker(
+    host, docker, http, stack
+) -> None:
+    with held(host, docker, stack, "redis"):
         response = http("/readyz")
         assert response.status == 503, response.body
         checks = response.json()["checks"]
         assert checks["database"] == "ok"
         assert checks["cache"].startswith("fail"), checks
         assert checks["broker"].startswith("fail"), checks
-    finally:
-        docker("start", redis)
+    wait_for(lambda: http("/readyz").status == 200, 60, "/readyz to recover after Redis restarts")
+
+
+def test_a_request_that_fails_after_writing_leaves_no_row(
+    host, docker, django, http, stack
+) -> None:
+    """The home page writes a visit, then reads the cache: with Redis down it answers 500, and
+    the request's transaction (ATOMIC_REQUESTS) takes the visit back."""
+    count = "from apps.core.models import Visit; print(Visit.objects.count())"
+    before = int(django(count))
+    with held(host, docker, stack, "redis"):
+        assert http("/").status == 500
+        assert int(django(count)) == before, "a failed request left its row"
     wait_for(lambda: http("/readyz").status == 200, 60, "/readyz to recover after Redis restarts")
 
 

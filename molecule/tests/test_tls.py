@@ -230,8 +230,9 @@ def test_acme_certificate_from_pebble_is_issued_served_and_not_renewed_early(
             issuer = served_certificate_issuer(stack.https_port, pebble.root, name)
             assert issuer.startswith("Pebble Intermediate CA"), issuer
         rerun = converge("-e", acme)
+        changed = re.findall(r"TASK \[([^\]]*)\][^\n]*\n(?:[^\n]*\n)?changed", rerun)
         assert "changed=0" in rerun and not re.search(r"changed=[1-9]", rerun), (
-            "a second ACME run changed something"
+            f"a second ACME run changed something: {changed}"
         )
     finally:
         converge()

@@ -8,7 +8,7 @@ that converge and idempotence exercise the roles themselves; these tests turn it
 import subprocess
 from collections.abc import Callable
 
-from conftest import checked_once, wait_for
+from conftest import checked_once, held, wait_for
 
 ENDED_EARLY = "is as its last complete deploy"
 ROLES = (
@@ -67,9 +67,8 @@ def test_a_stopped_container_or_an_edited_file_is_put_back_by_the_next_run(
 ) -> None:
     checked_once(stack, "drift on the host")
     deploy(site_playbook)
-    redis = stack.container("redis")
-    docker("stop", redis)
-    output = deploy(site_playbook)
+    with held(host, docker, stack, "redis") as redis:
+        output = deploy(site_playbook)
     assert not ended_early(output), "a stopped Redis was taken for no change"
     wait_for(
         lambda: (

@@ -43,7 +43,7 @@ def run_site(inventory: str, case: dict, *extra: str) -> Run:
             }
             yaml.safe_dump({"all": {"children": groups}}, added)
             added.flush()
-            args[3:3] = ["-i", added.name]
+            args[4:4] = ["-i", added.name]
         started = time.monotonic()
         result = subprocess.run(
             args,

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import checked_once, wait_for
+from conftest import checked_once, held, wait_for
 
 
 def test_worker_answers_inspect_ping(docker, stack) -> None:
@@ -16,18 +16,17 @@ def test_worker_answers_inspect_ping(docker, stack) -> None:
     assert "pong" in output
 
 
-def test_worker_turns_unhealthy_without_its_broker_and_healthy_again_with_it(docker, stack) -> None:
+def test_worker_turns_unhealthy_without_its_broker_and_healthy_again_with_it(
+    host, docker, stack
+) -> None:
     checked_once(stack, "the worker's liveness check")
     worker, redis = stack.container("worker"), stack.container("redis")
 
     def health(name: str) -> str:
         return docker("inspect", "--format", "{{.State.Health.Status}}", name).strip()
 
-    docker("stop", redis)
-    try:
+    with held(host, docker, stack, "redis"):
         wait_for(lambda: health(worker) == "unhealthy", 60, f"{worker} unhealthy without Redis")
-    finally:
-        docker("start", redis)
     wait_for(lambda: health(redis) == "healthy", 60, f"{redis} healthy again")
     wait_for(lambda: health(worker) == "healthy", 60, f"{worker} healthy again with Redis")
 

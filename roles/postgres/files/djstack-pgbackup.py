@@ -117,6 +117,29 @@ class Stack:
             raise BackupError(result.stderr.strip()[-800:] or f"exit {result.returncode}")
         return result.stdout
 
+    def create(self, database: str) -> None:
+        """Create database, owned by the app's role, with the stack's extensions. The app's
+        role may not create databases: the superuser does, over the server container's
+        local socket (it has no password and no network login)."""
+        c = self.config
+        script = 'CREATE DATABASE :"db" OWNER :"owner";\n'
+        script += "".join(
+            f'\\c :"db"\nCREATE EXTENSION IF NOT EXISTS "{e}";\n' for e in c.get("extensions", [])
+        )
+        command = ["docker", "exec", "-i", c["container"], "psql", "--no-psqlrc", "--quiet"]
+        command += ["--set", "ON_ERROR_STOP=1", "--username", c.get("superuser", "postgres")]
+        command += [
+            "--dbname",
+            "postgres",
+            "--set",
+            f"db={database}",
+            "--set",
+            f"owner={c['user']}",
+        ]
+        result = subprocess.run(command, input=script, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise BackupError(result.stderr.strip()[-800:] or f"exit {result.returncode}")
+
     def release(self) -> str:
         """Release the stack's web container serves now: the tag of its image (the app's
         input hash), or 'norelease' when there is none."""
@@ -207,10 +230,10 @@ class Stack:
         """Restore path into a scratch database beside the live one, count its rows, drop it."""
         self.verify(path)
         scratch = f"{self.config['database']}_restore_drill"
+        self.client('dropdb --if-exists "$1"', scratch, mounts=False)
+        self.create(scratch)
         self.client(
-            'dropdb --if-exists "$1" && createdb "$1" && pg_restore --no-owner --exit-on-error -d "$1" "/backups/$2"',
-            scratch,
-            path.name,
+            'pg_restore --no-owner --exit-on-error -d "$1" "/backups/$2"', scratch, path.name
         )
         try:
             return self.counts(scratch)
@@ -224,10 +247,10 @@ class Stack:
         database = self.config["database"]
         before = self.counts(database)
         started = time.monotonic()
+        self.client('dropdb --force "$1"', database, mounts=False)
+        self.create(database)
         self.client(
-            'dropdb --force "$1" && createdb "$1" && pg_restore --no-owner --exit-on-error -d "$1" "/backups/$2"',
-            database,
-            path.name,
+            'pg_restore --no-owner --exit-on-error -d "$1" "/backups/$2"', database, path.name
         )
         log(f"restore OK {path} into {database} in {time.monotonic() - started:.1f} s")
         return {"before": before, "after": self.counts(database)}

@@ -19,6 +19,9 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 worker_tmp_dir = "/dev/shm"
+# The unix socket is created 0770: only the app's user and group (which Nginx's container
+# joins) may connect, not every user of the host.
+umask = int(os.environ.get("GUNICORN_UMASK", "0o007"), 8)
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") == "1" else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")

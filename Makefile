@@ -88,8 +88,8 @@ dbshell: venv ## psql in the PostgreSQL container, as the app's own role
 	$(OPS) dbshell
 
 .PHONY: run
-run: venv ## Any command, CMD="python -m pytest", in a one-off container of the serving release
-	$(OPS) run $(CMD)
+run: venv ## Any command, CMD="python -m pytest", in a one-off container of the serving release [RUN_OPTS="--docker-arg=--env=X=1"]
+	$(OPS) run $(RUN_OPTS) $(CMD)
 
 .PHONY: plan
 plan: venv ## What a deploy would do now (images, containers and why, files, release steps), changing nothing

@@ -73,3 +73,102 @@ def test_every_roles_options_and_prefixes_are_found(roles_dir) -> None:
     names = fingerprint.declared(str(roles_dir))
     assert {"djstack_stack", "deploy_lock_break", "nginx_tls_mode", "images_verify"} <= names
     assert "celery_worker_" in fingerprint.prefixes(str(roles_dir))
+
+
+def test_shared_host_files_count_for_the_state_but_not_as_the_stacks_own() -> None:
+    declarations = {
+        "docker_host": {"shared": {"host_files": ["/etc/docker/daemon.json"], "units": ["fw.service"]}},
+        "postgres": {"host_files": ["/etc/djstack/s/backup.json"], "units": ["djstack-backup-s.timer"],
+                     "shared": {"host_files": ["/usr/local/sbin/djstack-pgbackup"]}, "data": ["/var/backups/djstack/s"]},
+    }  # fmt: skip
+    state = filters.declared(declarations)
+    assert state["host_files"] == [
+        "/etc/djstack/s/backup.json",
+        "/etc/docker/daemon.json",
+        "/usr/local/sbin/djstack-pgbackup",
+    ]
+    assert state["units"] == ["djstack-backup-s.timer", "fw.service"]
+    own = filters.own(declarations)
+    assert own == {"host_files": ["/etc/djstack/s/backup.json"], "units": ["djstack-backup-s.timer"],
+                   "data": ["/var/backups/djstack/s"]}  # fmt: skip
+
+
+def container(service: str, state: str = "running", health: str = "healthy") -> dict:
+    return {"name": f"s-{service}", "service": service, "image": "djstack/app:0123456789abcdef0000", "state": state,
+            "health": health, "since": "2026-12-04T22:00:00.1Z", "restarts": 0, "memory": 52428800,
+            "memory_limit": 536870912, "cpu_percent": 1.5, "cpu_limit": 1.0, "ports": []}  # fmt: skip
+
+
+def test_the_status_table_has_a_line_per_container_and_the_stacks_notes() -> None:
+    hosts = {
+        "web1": {"containers": [container("web"), container("nginx")], "ready": {"status": 200, "body": "ok"},
+                 "releases": [{"action": "revived"}, {"action": "deploy", "time": "t", "release": "r", "revision": "v", "by": "me"}],
+                 "next_backup": "Sat 2026-12-05 03:15:00 UTC"},
+    }  # fmt: skip
+    lines = filters.status_table(hosts)
+    assert lines[0].split()[:3] == ["SERVICE", "HOST", "CONTAINER"]
+    assert (
+        "50.0 MiB / 512.0 MiB" in lines[1]
+        and "1.5% / 1" in lines[1]
+        and "0123456789abcdef" in lines[1]
+    )
+    assert lines[3:] == ["web1: readiness through Nginx: 200 ok", "web1: last deploy t: release r (revision v) by me",
+                         "web1: next backup Sat 2026-12-05 03:15:00 UTC"]  # fmt: skip
+    assert filters.unhealthy(hosts) == []
+
+
+def test_a_stopped_or_unhealthy_service_and_a_failed_readiness_are_named() -> None:
+    hosts = {"h": {"containers": [container("redis", "exited", ""), container("worker", health="unhealthy"),
+                                  container("release", "exited", "")], "ready": {"status": 503}}}  # fmt: skip
+    assert filters.unhealthy(hosts) == [
+        "redis (s-redis on h) is exited",
+        "worker (s-worker on h) is running unhealthy",
+        "readiness through Nginx on h answered 503",
+    ]
+
+
+def test_the_status_inputs_come_from_every_roles_declaration() -> None:
+    declarations = {"django_web": {"status": {"ready_path": "/readyz"}}, "nginx": {"status": {"probe_url": "https://127.0.0.1:443"}},
+                    "postgres": {"status": {"backup_unit": ""}}}  # fmt: skip
+    assert filters.status_inputs(declarations, "io.djstack.stack=s") == {
+        "label": "io.djstack.stack=s", "ready_path": "/readyz", "probe_url": "https://127.0.0.1:443",
+    }  # fmt: skip
+
+
+def test_a_plan_names_what_would_change_and_why() -> None:
+    lines = filters.plan_lines(
+        "h",
+        ["djstack/app:1"],
+        [{"container": "s-worker", "why": {"before": {"command": ["--concurrency=2"]}, "after": {"command": ["--concurrency=5"]}}},
+         {"container": "s-web-1", "why": "its image would be built first"}, {"container": "s-beat", "why": {}}],
+        ["migrate", "collectstatic"],
+    )  # fmt: skip
+    assert lines == [
+        "h: would build image djstack/app:1",
+        'h: would change s-worker: command ["--concurrency=2"] -> ["--concurrency=5"]',
+        "h: would start s-web-1: its image would be built first",
+        "h: would create or start s-beat",
+        "h: would run the release step migrate",
+        "h: would run the release step collectstatic",
+    ]
+
+
+def test_a_target_says_how_to_reach_the_host_and_what_runs_there() -> None:
+    hostvars = {"inventory_hostname": "server", "ansible_host": "127.0.0.1", "ansible_port": 2222, "ansible_user": "deploy",
+                "ansible_private_key_file": "/k", "ansible_become": True,
+                "deploy_targets_found": {"containers": [{"Names": ["/s-web-1"], "Labels": {"io.djstack.service": "web"}, "State": "running"}]}}  # fmt: skip
+    found = filters.target(
+        hostvars, {"all": ["server"], "web": ["server"], "beat": []}, {"stack": "s"}
+    )
+    assert (found["address"], found["port"], found["user"], found["key"], found["become"]) == (
+        "127.0.0.1",
+        2222,
+        "deploy",
+        "/k",
+        True,
+    )
+    assert found["groups"] == ["web"] and found["stack"] == "s" and found["web"] is None
+    assert found["containers"] == [{"name": "s-web-1", "service": "web", "state": "running"}]
+    assert filters.running([{"Labels": {"io.djstack.service": "web"}, "State": "running"},
+                            {"Labels": {"io.djstack.service": "web"}, "State": "exited"}], "web") == [
+        {"Labels": {"io.djstack.service": "web"}, "State": "running"}]  # fmt: skip

@@ -8,10 +8,10 @@ SSH (with sudo when the host's Ansible connection becomes root), interactive whe
 a terminal. The exit status is the command's. No secret passes through it: the containers
 read theirs from files.
 
-Usage: djstack-ops.py -i INVENTORY [ANSIBLE ARGS...] logs SERVICE [--lines N] [--since T] [--follow]
-       djstack-ops.py -i INVENTORY [ANSIBLE ARGS...] manage ARGS...
-       djstack-ops.py -i INVENTORY [ANSIBLE ARGS...] run CMD...
-       djstack-ops.py -i INVENTORY [ANSIBLE ARGS...] dbshell
+Usage: djstack-ops.py -i INVENTORY [--ansible-arg=ARG]... logs SERVICE [--lines N] [--since T] [--follow]
+       djstack-ops.py -i INVENTORY [--ansible-arg=ARG]... manage [--docker-arg=OPTION]... ARGS...
+       djstack-ops.py -i INVENTORY [--ansible-arg=ARG]... run [--docker-arg=OPTION]... CMD...
+       djstack-ops.py -i INVENTORY [--ansible-arg=ARG]... dbshell
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ def remote(host: dict, argv: list[str], tty: bool = False) -> list[str]:
         ssh += ["-p", str(host["port"])]
     if host.get("key"):
         ssh += ["-i", str(host["key"])]
+    if not host.get("host_key_checking", True):
+        # As Ansible connects when its host_key_checking is off (Molecule's test servers).
+        ssh += [
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+        ]
     ssh += shlex.split(host.get("ssh_args") or "")
     destination = f"{host['user']}@{host['address']}" if host.get("user") else str(host["address"])
     return [*ssh, destination, "--", shlex.join(argv)]
@@ -105,7 +115,7 @@ def logs(hosts: dict[str, dict], args: argparse.Namespace) -> int:
     return max(codes or [0])
 
 
-def one_off(hosts: dict[str, dict], command: list[str]) -> int:
+def one_off(hosts: dict[str, dict], command: list[str], extra: list[str] = ()) -> int:
     """command in a fresh container of the release web serves, on the first web host, removed
     when it ends, whatever ends it."""
     host = next(
@@ -139,7 +149,7 @@ def one_off(hosts: dict[str, dict], command: list[str]) -> int:
         docker += ["--cpus", str(web["nano_cpus"] / 1e9)]
     if web.get("pids_limit"):
         docker += ["--pids-limit", str(web["pids_limit"])]
-    docker += [web["image"], *command]
+    docker += [*extra, web["image"], *command]
     try:
         return subprocess.run(remote(host, docker, tty=tty), check=False).returncode
     except KeyboardInterrupt:
@@ -178,17 +188,24 @@ def main() -> int:
     log.add_argument("--lines", type=int, default=100)
     log.add_argument("--since", default="")
     log.add_argument("--follow", action="store_true")
-    verbs.add_parser("manage").add_argument("args", nargs=argparse.REMAINDER)
-    verbs.add_parser("run").add_argument("args", nargs=argparse.REMAINDER)
+    for verb in ("manage", "run"):
+        one = verbs.add_parser(verb)
+        one.add_argument(
+            "--docker-arg",
+            action="append",
+            default=[],
+            help="an option of docker run, as --docker-arg=--env=X=1",
+        )
+        one.add_argument("args", nargs=argparse.REMAINDER)
     verbs.add_parser("dbshell")
     args = parser.parse_args()
     hosts = targets(args.inventory, args.ansible_arg)
     if args.verb == "logs":
         return logs(hosts, args)
     if args.verb == "manage":
-        return one_off(hosts, ["manage", *args.args])
+        return one_off(hosts, ["manage", *args.args], args.docker_arg)
     if args.verb == "run":
-        return one_off(hosts, args.args)
+        return one_off(hosts, args.args, args.docker_arg)
     return dbshell(hosts)
 
 

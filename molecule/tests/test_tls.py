@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from conftest import checked_once, wait_for
 
 HOST_TLS = """
 import json, socket, ssl, sys
@@ -131,7 +131,9 @@ def reachable_from_docker_host(host, port: int, files: tuple[Path, ...]):
 @pytest.fixture
 def pebble(tmp_path, stack, host):
     """Pebble, Let's Encrypt's test ACME server (Debian's package, installed by the
-    scenario's prepare step), on 127.0.0.1, validating HTTP-01 on the stack's HTTP port."""
+    scenario's prepare step), on 127.0.0.1, validating HTTP-01 on the stack's HTTP port.
+    The ACME steps are the nginx role's own, the same on any host: checked once."""
+    checked_once(stack, "ACME issuance (the nginx role's own logic)")
     if shutil.which("pebble") is None:
         pytest.fail("pebble is not installed: the scenario's prepare playbook installs it")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"

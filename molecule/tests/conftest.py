@@ -4,9 +4,13 @@ The tests read the stack's name, flavour and ports from the inventory, so any sc
 (local engine, remote server over SSH) runs them unchanged.
 """
 
+import base64
+import hashlib
 import json
 import os
 import shlex
+import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -217,3 +221,59 @@ def held(host, docker, stack: Stack, service: str) -> Iterator[str]:
     finally:
         host.run(f"rm -f {held_dir}/{name}")
         docker("start", name)
+
+
+@contextmanager
+def websocket(port: int, path: str, cafile: str) -> Iterator[ssl.SSLSocket]:
+    """A WebSocket opened over TLS to 127.0.0.1:port, trusting only cafile; the handshake's
+    accept key is checked. Speak to it with ws_send and ws_receive."""
+    context = ssl.create_default_context(cafile=cafile)
+    key = base64.b64encode(os.urandom(16)).decode()
+    handshake = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    accept = base64.b64encode(
+        hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    ).decode()
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(handshake.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = tls.recv(1)
+            assert chunk, f"connection closed during the handshake: {head!r}"
+            head += chunk
+        status, *lines = head.decode().strip().split("\r\n")
+        assert status.startswith("HTTP/1.1 101"), head
+        headers = {name.lower(): value for name, value in (line.split(": ", 1) for line in lines)}
+        assert headers.get("sec-websocket-accept") == accept, headers
+        yield tls
+
+
+def ws_send(connection: ssl.SSLSocket, text: str) -> None:
+    """One masked text frame (a client must mask), of under 126 bytes."""
+    payload, mask = text.encode(), os.urandom(4)
+    frame = bytes([0x81, 0x80 | len(payload)]) + mask
+    connection.sendall(frame + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload)))
+
+
+def ws_receive(connection: ssl.SSLSocket, timeout: float = 30) -> str:
+    """The next text frame from the server (unmasked, any length up to 64 KiB)."""
+    connection.settimeout(timeout)
+
+    def exactly(count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = connection.recv(count - len(data))
+            assert chunk, f"connection closed after {data!r}"
+            data += chunk
+        return data
+
+    opcode, length = exactly(2)
+    assert opcode == 0x81, f"expected a text frame, got opcode {opcode:#x}"
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    return exactly(length).decode()

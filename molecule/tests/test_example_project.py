@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import urllib.error
@@ -17,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import checked_once, wait_for
+from conftest import checked_once, wait_for, websocket, ws_receive, ws_send
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "examples" / "inventory"
@@ -117,39 +116,10 @@ def test_web_serves_the_asgi_app_and_nginx_passes_websocket_upgrades(bookshop) -
     env = json.loads(docker("inspect", "--format", "{{json .Config.Env}}", web_container()))
     assert "GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker" in env, env
     assert "DJSTACK_ASGI_APP=config.asgi:application" in env, env
-    context = ssl.create_default_context(cafile=f"/etc/djstack/{STACK}/tls/fullchain.pem")
-    key = base64.b64encode(os.urandom(16)).decode()
-    handshake = (
-        f"GET /ws/echo/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    accept = base64.b64encode(
-        hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
-    ).decode()
-    payload, mask = b"hello from the bookshop test", os.urandom(4)
-    frame = bytes([0x81, 0x80 | len(payload)]) + mask
-    frame += bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
-    with (
-        socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw,
-        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
-    ):
-        tls.sendall(handshake.encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = tls.recv(4096)
-            assert chunk, f"connection closed during the handshake: {head!r}"
-            head += chunk
-        head, _, reply = head.partition(b"\r\n\r\n")
-        status, *lines = head.decode().split("\r\n")
-        assert status.startswith("HTTP/1.1 101"), head
-        headers = {name.lower(): value for name, value in (line.split(": ", 1) for line in lines)}
-        assert headers.get("sec-websocket-accept") == accept, headers
-        tls.sendall(frame)
-        while len(reply) < 2 + len(payload):
-            chunk = tls.recv(4096)
-            assert chunk, f"connection closed before the echo: {reply!r}"
-            reply += chunk
-    assert reply[:2] == bytes([0x81, len(payload)]) and reply[2:] == payload, reply
+    payload = "hello from the bookshop test"
+    with websocket(HTTPS_PORT, "/ws/echo/", f"/etc/djstack/{STACK}/tls/fullchain.pem") as echo:
+        ws_send(echo, payload)
+        assert ws_receive(echo) == payload
 
 
 def test_the_project_reads_its_own_variable_names_and_no_secret_is_in_the_environment(
@@ -235,14 +205,23 @@ def test_a_requirement_without_a_wheel_compiles_and_the_build_packages_are_purge
     assert "include-system-site-packages = false" in pyvenv, pyvenv
 
 
+def lock_header(requirements: Path, python: str = "3.13", *extra: str) -> str:
+    """The first line djstack writes in the lock of requirements: the digest of each input
+    of the resolution (the file, then overrides, constraints and the cut-off date)."""
+    parts = [requirements.read_text(), *extra] + ([] if extra else [""])
+    digest = hashlib.sha256(
+        " ".join(hashlib.sha256(part.encode()).hexdigest() for part in parts).encode()
+    ).hexdigest()
+    return f"# Locked by djstack from {requirements.name} for Python {python} (sha256 {digest}); do not edit."
+
+
 def test_the_lock_djstack_keeps_matches_the_unhashed_requirements_and_is_not_resolved_again(
     bookshop,
 ) -> None:
     lock = (PROJECT / "requirements.lock").read_text()
-    digest = hashlib.sha256((PROJECT / "requirements.in").read_bytes()).hexdigest()
-    assert lock.splitlines()[0] == (
-        f"# Locked by djstack from requirements.in (sha256 {digest}); do not edit."
-    ), "the committed lock was resolved from another requirements.in"
+    assert lock.splitlines()[0] == lock_header(PROJECT / "requirements.in"), (
+        "the committed lock was resolved from another requirements.in"
+    )
     assert lock == bookshop.lock_before, "a deploy rewrote a lock that matched its input"
     assert "Requirements resolve to exact versions" not in bookshop.stdout, "it resolved again"
     pins = re.findall(
@@ -278,8 +257,7 @@ def test_a_changed_requirements_file_is_locked_again_and_a_wrong_one_is_refused(
     first = lock()
     assert first.returncode == 0, first.stdout[-3000:]
     written = (project / "requirements.lock").read_text()
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    assert written.startswith(f"# Locked by djstack from requirements.in (sha256 {digest});")
+    assert written.splitlines()[0] == lock_header(requirements)
     for package in ("django==5.2.19", "asgiref==", "sqlparse=="):
         assert re.search(
             rf"^{re.escape(package)}\S* \\\n    --hash=sha256:", written, re.MULTILINE

@@ -1,5 +1,6 @@
 """Every service runs, is healthy by Docker's own check, and answers through Nginx."""
 
+import json
 import re
 
 import pytest
@@ -40,6 +41,19 @@ def test_readyz_reports_database_cache_and_broker_ok(http) -> None:
     response = http("/readyz")
     assert response.status == 200, response.body
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+def test_djstacks_own_probe_answers_in_web_whatever_its_server(docker, stack) -> None:
+    """gunicorn (prod) and runserver (dev) both serve the project behind djstack's probe,
+    which checks the same services with the project's settings."""
+    probe = (
+        "import json, os, urllib.request; base = f'http://127.0.0.1:{os.environ[\"DJSTACK_PORT\"]}'; "
+        "print(urllib.request.urlopen(base + '/-/djstack/alive').status, "
+        "urllib.request.urlopen(base + '/-/djstack/ready').read().decode())"
+    )
+    alive, ready = docker("exec", stack.container("web"), "python3", "-c", probe).split(" ", 1)
+    assert alive == "200"
+    assert json.loads(ready) == {"database": "ok", "cache": "ok", "broker": "ok"}, ready
 
 
 def test_home_page_reads_and_writes_the_database(http) -> None:

@@ -189,11 +189,13 @@ def test_worker_that_cannot_start_stops_the_deploy_naming_it(stack, playbook) ->
     # Worker and beat are started side by side and awaited together: a worker that never
     # becomes healthy must still fail the deploy, by name.
     worker = stack.container("worker")
-    result = playbook("site.yml", "-e", json.dumps({"celery_worker_options": ["--no-such-option"]}))
+    broken = {"celery_worker_extra_env": {"DJANGO_SETTINGS_MODULE": "myproject.no_such_settings"}}
+    result = playbook("site.yml", "-e", json.dumps(broken))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"Container {worker} is " in output, output[-3000:]
-    assert f"docker logs {worker}" in output
+    # The worker's own traceback, not a pointer to `docker logs`.
+    assert "No module named 'myproject.no_such_settings'" in output, output[-3000:]
     ok(playbook("site.yml"))
 
 

@@ -73,3 +73,61 @@ def test_only_ports_the_stack_does_not_hold_yet_must_be_found_free() -> None:
     assert filters.unheld_ports(declarations, ours) == [
         {"variable": "postgres_published_port", "address": "127.0.0.1", "port": 5432}
     ]
+
+
+def test_a_secret_in_the_plain_environment_is_named_without_its_value() -> None:
+    env = {
+        "DB_PASSWORD": "hunter2hunter2",
+        "BROKER": "redis://app:s3cr3t@redis:6379/0",
+        "HAS_KEY": "x-abcdefgh12345678-y",
+        "SECRET_KEY_FILE": "/run/secrets/secret_key",
+        "PASSWORD_RESET_TIMEOUT": "3600",
+        "API_TOKEN": "",
+        "ALLOWED_HOSTS": "a b",
+        "CACHE": "redis://app@redis:6379/1",
+    }
+    found = filters.env_secrets(env, ["abcdefgh12345678", "short"])
+    assert found == ["BROKER", "DB_PASSWORD", "HAS_KEY"]
+
+
+def test_the_app_writes_to_the_uploads_and_each_writable_volume_and_tmpfs() -> None:
+    writable = [{"path": "/app/logs"}, {"path": "/app/.cache", "kind": "tmpfs", "size": "32m"}]
+    volumes = filters.app_volumes("s", "/app/mediafiles", "s-media", writable)
+    assert volumes == [
+        {"name": "s-media", "path": "/app/mediafiles"},
+        {"name": "s-files-app-logs", "path": "/app/logs"},
+    ]
+    assert filters.app_volumes("s", "", "s-media", []) == []
+    assert filters.volume_mount(volumes[0]) == {
+        "type": "volume",
+        "source": "s-media",
+        "target": "/app/mediafiles",
+    }
+    assert filters.app_tmpfs(writable, 10001) == [
+        "/app/.cache:rw,nosuid,nodev,uid=10001,gid=10001,mode=0700,size=32m"
+    ]
+
+
+def test_paths_the_app_writes_to_must_be_absolute_distinct_and_not_the_images_own() -> None:
+    assert (
+        filters.path_problems("/app/staticfiles", "/app/mediafiles", [{"path": "/app/logs"}]) == []
+    )
+    problems = filters.path_problems(
+        "static", "/app/media", [{"path": "/app/media/thumbs"}, {"path": "/app"}]
+    )
+    assert problems[0].startswith("djstack_app_static_root must be an absolute path")
+    assert "djstack_app_writable_paths '/app' may not be" in problems[1]
+    assert (
+        "djstack_app_media_root ('/app/media') and djstack_app_writable_paths '/app/media/thumbs'"
+        in problems[2]
+    )
+    assert len(problems) == 5  # /app also holds /app/media and its thumbs
+    assert filters.path_problems("/srv/static", "/srv/static-media", []) == []
+
+
+def test_the_entry_point_gets_the_names_and_files_of_plain_secrets_only() -> None:
+    pairs = filters.secret_env_names(
+        {"SECRET_KEY": "secret_key", "DB_PASSWORD": "database_password"}
+    )
+    assert pairs == "SECRET_KEY=secret_key DB_PASSWORD=database_password"
+    assert filters.secret_env_names({}) == ""

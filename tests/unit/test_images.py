@@ -45,7 +45,14 @@ def test_only_the_app_layer_hashes_the_source_and_the_runtime_only_the_lock() ->
         "/r/files/app",
         "/src/req.lock",
     ]
-    assert request["app"]["paths"] == ["/r/files/build-image.py", "/r/files/app", "/src"]
+    assert request["app"]["paths"] == [
+        "/r/files/build-image.py",
+        "/r/files/app",
+        "/src",
+        "/src/req.lock",
+    ]
+    elsewhere = filters.hash_request(specs, "app-runtime", "/r/files", "/src", "/inv/req.lock", [])
+    assert elsewhere["app"]["paths"][-1] == elsewhere["app-runtime"]["paths"][-1] == "/inv/req.lock"
     assert request["app"]["spec"] == {"layer": LAYER, "runtime": specs["app-runtime"]}
     assert request["app"]["exclude"] == ["media"]
 
@@ -119,3 +126,20 @@ def test_a_docker_archive_of_the_same_layer_and_spec_is_bit_identical(tmp_path) 
         config = archive.extractfile(f"{first.removeprefix('sha256:')}.json").read()
     assert f"sha256:{hashlib.sha256(config).hexdigest()}" == first
     assert json.loads(config)["created"] == "2025-01-01T00:00:00Z"
+
+
+def test_the_source_layer_gives_the_apps_mount_points_to_its_user(tmp_path) -> None:
+    src = tmp_path / "src"
+    (src / "static").mkdir(parents=True)
+    (src / "manage.py").write_text("print()")
+    inputs.command_pack(str(src), str(tmp_path / "app.tar"), [])
+    spec = {"name": "app", "source_date_epoch": 1, "tar_in": {"app.tar": "/app"},
+            "owned": {"uid": 10001, "dirs": ["/app/static", "/app/mediafiles", "/srv/uploads/"]}}  # fmt: skip
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    build.source_layer(spec, tmp_path, scratch, tmp_path / "layer.tar")
+    with tarfile.open(tmp_path / "layer.tar") as archive:
+        members = {m.name: (m.uid, m.isdir()) for m in archive.getmembers()}
+    assert members["app/static"] == members["app/mediafiles"] == (10001, True)
+    assert members["srv/uploads"] == (10001, True)
+    assert members["app"] == members["srv"] == (0, True) and members["app/manage.py"] == (0, False)

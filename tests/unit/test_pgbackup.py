@@ -65,3 +65,46 @@ def test_a_name_that_is_not_a_backup_of_the_stack_is_refused(tmp_path) -> None:
         stack.find("../etc/passwd")
     with pytest.raises(pgbackup.BackupError, match="no backup of s"):
         stack.find("latest")
+
+
+def test_with_uploads_a_backup_is_trusted_only_with_its_archive_and_both_checksums(
+    tmp_path,
+) -> None:
+    stack = pgbackup.Stack({"stack": "s", "backup_dir": str(tmp_path), "media_volume": "s-media"})
+    dump = tmp_path / "s-20261101T031500Z-abc.dump"
+    media = tmp_path / "s-20261101T031500Z-abc.media.tar"
+    assert pgbackup.media_of(dump) == media
+    for path in (dump, media):
+        path.write_bytes(path.suffix.encode())
+        pgbackup.checksum_of(path).write_text(f"{pgbackup.sha256(path)}  {path.name}\n")
+    stack.verify(dump)
+    media.write_bytes(b"changed")
+    with pytest.raises(pgbackup.BackupError, match=r"checksum mismatch for .*media\.tar"):
+        stack.verify(dump)
+    media.unlink()
+    with pytest.raises(pgbackup.BackupError, match="has no uploads to restore"):
+        stack.verify(dump)
+
+
+def test_retention_removes_a_backups_uploads_and_their_checksum_with_it(tmp_path) -> None:
+    config = {
+        "stack": "s",
+        "backup_dir": str(tmp_path),
+        "keep_last": 1,
+        "keep_daily": 0,
+        "keep_weekly": 0,
+    }
+    stack = pgbackup.Stack(config)
+    for stamp in ("20261101T031500Z", "20261102T031500Z"):
+        for suffix in (".dump", ".dump.sha256", ".media.tar", ".media.tar.sha256"):
+            (tmp_path / f"s-{stamp}-abc{suffix}").write_text("x")
+    (tmp_path / "s-notes.media.tar").write_text("not a backup's")
+    removed = sorted(path.name for path in stack.prune())
+    assert removed == [
+        f"s-20261101T031500Z-abc{suffix}"
+        for suffix in (".dump", ".dump.sha256", ".media.tar", ".media.tar.sha256")
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "s-20261102T031500Z-abc.dump", "s-20261102T031500Z-abc.dump.sha256", "s-20261102T031500Z-abc.media.tar",
+        "s-20261102T031500Z-abc.media.tar.sha256", "s-notes.media.tar",
+    ]  # fmt: skip

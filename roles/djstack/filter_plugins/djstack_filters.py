@@ -41,6 +41,107 @@ def app_env(
     return env
 
 
+# Names that say a variable holds a secret, and URLs that carry a password.
+SECRET_NAME = re.compile(
+    r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE
+)
+PLAIN = re.compile(r"^(/run/secrets/.*|-?[0-9.]+|true|false|yes|no|on|off)$", re.IGNORECASE)
+URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:\s]*:[^/@\s]+@", re.IGNORECASE)
+
+
+def env_secrets(env: dict[str, Any], secret_values: list[Any]) -> list[str]:
+    """Names of the variables of env (a container's configuration, visible in `docker
+    inspect`) that hold a secret: one of the stack's secret values, a URL with a password in
+    it, or a value under a name that says secret (a path under /run/secrets, a number and a
+    boolean excepted: PASSWORD_RESET_TIMEOUT is no secret). The values are never returned."""
+    known = [str(value) for value in secret_values if len(str(value)) >= 8]
+    found = []
+    for name, raw in env.items():
+        value = str(raw)
+        if not value:
+            continue
+        if (
+            any(secret in value for secret in known)
+            or URL_PASSWORD.match(value)
+            or (SECRET_NAME.search(name) and not PLAIN.match(value))
+        ):
+            found.append(name)
+    return sorted(found)
+
+
+def secret_env_names(secret_env: dict[str, str]) -> str:
+    """DJSTACK_SECRET_ENV: NAME=file pairs, space-separated, for the image's entry point
+    (names only: the values stay in the files)."""
+    return " ".join(f"{name}={file}" for name, file in secret_env.items())
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+
+
+def app_volumes(
+    stack: str, media_root: str, media_volume: str, writable: list[dict]
+) -> list[dict[str, str]]:
+    """Named volumes the app containers write to, besides the static files: the uploads
+    (when the project has a media_root) and each writable path of kind volume, as
+    {name, path}. A writable path's volume is <stack>-files-<its path, slugged>."""
+    volumes = [{"name": media_volume, "path": media_root}] if media_root else []
+    volumes += [
+        {"name": f"{stack}-files-{_slug(item['path'])}", "path": item["path"]}
+        for item in writable
+        if item.get("kind", "volume") == "volume"
+    ]
+    return volumes
+
+
+def volume_mount(volume: dict[str, str]) -> dict[str, Any]:
+    """docker_container's mount of a named volume ({name, path}), writable."""
+    return {"type": "volume", "source": volume["name"], "target": volume["path"]}
+
+
+def app_tmpfs(writable: list[dict], uid: Any) -> list[str]:
+    """tmpfs mounts (docker_container's path:options) of the writable paths of kind tmpfs,
+    owned by the app's user."""
+    return [
+        f"{item['path']}:rw,nosuid,nodev,uid={uid},gid={uid},mode=0700,size={item.get('size') or '64m'}"
+        for item in writable
+        if item.get("kind", "volume") == "tmpfs"
+    ]
+
+
+# Directories of the app image that a volume must not replace.
+RESERVED_PATHS = {"/app", "/opt/venv", "/tmp", "/etc", "/usr", "/var", "/run", "/run/secrets"}
+
+
+def path_problems(static_root: str, media_root: str, writable: list[dict]) -> list[str]:
+    """One message per path the app writes to (the static and media roots, the writable
+    paths) that is not absolute, is the root, lies under /run/secrets, or lies inside or
+    over another of them."""
+    named = [("djstack_app_static_root", static_root), ("djstack_app_media_root", media_root)]
+    named += [(f"djstack_app_writable_paths '{item['path']}'", item["path"]) for item in writable]
+    items = [(name, str(path).rstrip("/") or "/") for name, path in named if path]
+    problems = []
+    for name, path in items:
+        if not path.startswith("/") or path == "/" or ".." in path.split("/"):
+            problems.append(f"{name} must be an absolute path below /, got '{path}'.")
+        elif path in RESERVED_PATHS or path.startswith("/run/secrets/"):
+            problems.append(
+                f"{name} may not be {', '.join(sorted(RESERVED_PATHS))} or under /run/secrets,"
+                f" got '{path}': a volume there would hide what the image keeps in it."
+            )
+    for index, (name, path) in enumerate(items):
+        for other, other_path in items[index + 1 :]:
+            if (
+                path == other_path
+                or f"{path}/".startswith(f"{other_path}/")
+                or f"{other_path}/".startswith(f"{path}/")
+            ):
+                problems.append(
+                    f"{name} ('{path}') and {other} ('{other_path}') overlap: give each a directory of its own."
+                )
+    return problems
+
+
 def secret_problem(value: Any, min_length: int, placeholder_pattern: str) -> str:
     """What is wrong with a production secret ('' when nothing is): too short, or holding a
     placeholder word. The message never contains the value."""
@@ -115,4 +216,10 @@ class FilterModule:
             "djstack_published_conflicts": published_conflicts,
             "djstack_secret_problem": secret_problem,
             "djstack_unheld_ports": unheld_ports,
+            "djstack_env_secrets": env_secrets,
+            "djstack_secret_env_names": secret_env_names,
+            "djstack_app_volumes": app_volumes,
+            "djstack_app_tmpfs": app_tmpfs,
+            "djstack_volume_mount": volume_mount,
+            "djstack_path_problems": path_problems,
         }

@@ -268,8 +268,8 @@ def base_image(spec: dict) -> tuple[list[str], list[dict]]:
 
 def source_layer(spec: dict, workdir: Path, scratch: Path, layer_tar: Path) -> None:
     """The spec's archives unpacked at their targets, compiled by the base image's Python
-    (checked-hash .pyc files hold no time stamps), as a tar with fixed owners, modes,
-    times and order."""
+    (checked-hash .pyc files hold no time stamps), and the spec's owned directories (made if
+    missing, owned by its uid), as a tar with fixed owners, modes, times and order."""
     root = (scratch / "layer-root").resolve()
     # Python before 3.11.4 (Debian 12's) has no extraction filters; the archives are
     # djstack's own (inputs.py pack), with plain files only.
@@ -294,12 +294,16 @@ def source_layer(spec: dict, workdir: Path, scratch: Path, layer_tar: Path) -> N
                 f"image {spec['name']}: Python could not compile {target}:\n"
                 + (result.stdout + result.stderr)[-4000:]
             )
+    owned = spec.get("owned") or {"uid": 0, "dirs": []}
+    owned_dirs = {root / directory.strip("/") for directory in owned["dirs"]}
+    for directory in owned_dirs:
+        directory.mkdir(parents=True, exist_ok=True)
     normalise_tree(root)
     epoch = int(spec["source_date_epoch"])
     with tarfile.open(layer_tar, "w", format=tarfile.PAX_FORMAT) as archive:
         for path in sorted(root.rglob("*")):
             info = archive.gettarinfo(str(path), str(path.relative_to(root)))
-            info.uid = info.gid = 0
+            info.uid = info.gid = int(owned["uid"]) if path in owned_dirs else 0
             info.uname = info.gname = ""
             info.mtime = epoch
             if info.isfile():

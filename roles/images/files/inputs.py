@@ -38,6 +38,9 @@ def excluded(name: str, exclude: list[str]) -> bool:
 def tree_hash(paths: list[str], exclude: list[str]) -> str:
     digest = hashlib.sha256()
     for root in map(Path, paths):
+        if not root.exists():
+            # A missing input would hash as nothing: a changed file could keep the old tag.
+            sys.exit(f"inputs.py: {root} does not exist; every input of an image must")
         for path in walk(root, exclude):
             rel = path.relative_to(root) if root.is_dir() else Path(path.name)
             executable = os.access(path, os.X_OK)

@@ -9,7 +9,9 @@ the stack's secret file inside that container, so it is in no argument or enviro
 any process on the host nor in `docker inspect`.
 
 Backups are <stack>-<UTC time>-<release>.dump (pg_dump custom format) with a sha256sum-style
-<name>.sha256 beside it; only files of that form for this stack are ever deleted.
+<name>.sha256 beside it; only files of that form for this stack are ever deleted. Where the
+stack's uploads live on this host (media_volume), each backup also holds them as
+<stack>-<UTC time>-<release>.media.tar with its own .sha256, and a restore puts them back.
 """
 
 import argparse
@@ -19,6 +21,7 @@ import json
 import re
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -66,6 +69,15 @@ def expired(
                     break
                 kept.add(moment)
     return set(newest_first) - kept
+
+
+def media_of(dump: Path) -> Path:
+    """The archive of the uploads taken with a dump."""
+    return dump.with_name(dump.name.removesuffix(".dump") + ".media.tar")
+
+
+def checksum_of(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
 
 
 def sha256(path: Path) -> str:
@@ -140,6 +152,31 @@ class Stack:
         if result.returncode != 0:
             raise BackupError(result.stderr.strip()[-800:] or f"exit {result.returncode}")
 
+    def media(self, script: str, stdin: object = None, stdout: object = None) -> None:
+        """Run a shell script in a one-shot container of the server's image with the uploads
+        volume at /media, as the app's user, with no network; stdin and stdout are files."""
+        c = self.config
+        command = ["docker", "run", "--rm", "--interactive", "--network", "none"]
+        command += ["--user", str(c["app_uid"]), "--security-opt", "no-new-privileges"]
+        command += ["--cap-drop", "ALL", "--label", f"io.djstack.stack={self.name}"]
+        # volume-nocopy: mounting an empty volume where the image has a directory (/media is
+        # in every Debian root) would otherwise give the volume that directory's owner, root.
+        command += ["--label", "io.djstack.service=backup", "--mount"]
+        command += [f"type=volume,source={c['media_volume']},target=/media,volume-nocopy"]
+        command += ["--entrypoint", "sh", c["image"], "-c", script]
+        result = subprocess.run(
+            command,
+            stdin=stdin or subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        if result.returncode != 0:
+            error = result.stderr.decode(errors="replace").strip()[-800:]
+            raise BackupError(
+                f"uploads ({c['media_volume']}): {error or f'exit {result.returncode}'}"
+            )
+
     def release(self) -> str:
         """Release the stack's web container serves now: the tag of its image (the app's
         input hash), or 'norelease' when there is none."""
@@ -176,14 +213,24 @@ class Stack:
         return path
 
     def verify(self, path: Path) -> None:
-        checksum = path.with_name(path.name + ".sha256")
-        if not checksum.is_file():
-            raise BackupError(f"{checksum} is missing: {path.name} cannot be trusted")
-        expected = checksum.read_text().split()[0]
-        if sha256(path) != expected:
-            raise BackupError(
-                f"checksum mismatch for {path}: the file is corrupt or changed; nothing was restored"
-            )
+        """The dump, and the archive of the uploads where the stack has them, match their
+        checksums."""
+        files = [path]
+        if self.config.get("media_volume"):
+            if not media_of(path).is_file():
+                raise BackupError(
+                    f"{media_of(path)} is missing: {path.name} has no uploads to restore"
+                )
+            files.append(media_of(path))
+        for file in files:
+            checksum = checksum_of(file)
+            if not checksum.is_file():
+                raise BackupError(f"{checksum} is missing: {file.name} cannot be trusted")
+            expected = checksum.read_text().split()[0]
+            if sha256(file) != expected:
+                raise BackupError(
+                    f"checksum mismatch for {file}: the file is corrupt or changed; nothing was restored"
+                )
 
     def counts(self, database: str) -> dict[str, int]:
         """Exact row count of every table in the public schema of database."""
@@ -204,13 +251,22 @@ class Stack:
         name = f"{self.name}-{now.strftime(STAMP)}-{self.release()}.dump"
         partial = self.directory / (name + ".partial")
         started = time.monotonic()
+        media = media_of(self.directory / name)
+        media_partial = media.with_name(media.name + ".partial")
         try:
             self.client('pg_dump --format=custom --file="/backups/$1"', partial.name)
+            if self.config.get("media_volume"):
+                with media_partial.open("wb") as archive:
+                    self.media("tar -C /media -cf - .", stdout=archive)
+                media_partial.rename(media)
+                checksum_of(media).write_text(f"{sha256(media)}  {media.name}\n")
             path = partial.rename(self.directory / name)
         finally:
             partial.unlink(missing_ok=True)
-        path.with_name(name + ".sha256").write_text(f"{sha256(path)}  {name}\n")
-        log(f"backup OK {path} {path.stat().st_size} bytes in {time.monotonic() - started:.1f} s")
+            media_partial.unlink(missing_ok=True)
+        checksum_of(path).write_text(f"{sha256(path)}  {name}\n")
+        size = sum(p.stat().st_size for p in (path, media) if p.is_file())
+        log(f"backup OK {path} {size} bytes in {time.monotonic() - started:.1f} s")
         return path
 
     def prune(self) -> list[Path]:
@@ -219,9 +275,11 @@ class Stack:
         doomed = expired(list(found), c["keep_last"], c["keep_daily"], c["keep_weekly"])
         removed = []
         for moment in sorted(doomed):
-            for path in (found[moment], found[moment].with_name(found[moment].name + ".sha256")):
-                path.unlink(missing_ok=True)
-                removed.append(path)
+            dump = found[moment]
+            for path in (dump, checksum_of(dump), media_of(dump), checksum_of(media_of(dump))):
+                if path.is_file():
+                    path.unlink()
+                    removed.append(path)
         if removed:
             log(f"retention removed {', '.join(p.name for p in removed)}")
         return removed
@@ -236,9 +294,13 @@ class Stack:
             'pg_restore --no-owner --exit-on-error -d "$1" "/backups/$2"', scratch, path.name
         )
         try:
-            return self.counts(scratch)
+            counts = self.counts(scratch)
         finally:
             self.client('dropdb --if-exists "$1"', scratch, mounts=False)
+        if self.config.get("media_volume"):
+            with tarfile.open(media_of(path)) as archive:
+                counts["uploads (files)"] = sum(1 for member in archive if member.isfile())
+        return counts
 
     def restore(self, path: Path) -> dict[str, dict[str, int]]:
         """Replace the live database by a fresh one restored from path (app containers must be
@@ -252,6 +314,9 @@ class Stack:
         self.client(
             'pg_restore --no-owner --exit-on-error -d "$1" "/backups/$2"', database, path.name
         )
+        if self.config.get("media_volume"):
+            with media_of(path).open("rb") as archive:
+                self.media("find /media -mindepth 1 -delete && tar -C /media -xf -", stdin=archive)
         log(f"restore OK {path} into {database} in {time.monotonic() - started:.1f} s")
         return {"before": before, "after": self.counts(database)}
 

@@ -87,6 +87,29 @@ CHECKS: tuple[tuple[str, str, str, Callable[[str], object]], ...] = (
 )
 
 
+# The project's own setting, djstack's variable for the same path, and the environment
+# variable the entry points get that path in.
+PATHS = (
+    ("STATIC_ROOT", "djstack_app_static_root", "DJSTACK_STATIC_ROOT"),
+    ("MEDIA_ROOT", "djstack_app_media_root", "DJSTACK_MEDIA_ROOT"),
+)
+
+
+def path_problems(settings: object, environ: dict[str, str]) -> list[str]:
+    """One message per path setting of the project that is not where djstack mounts its
+    volume (files written elsewhere would hit the read-only root filesystem, or vanish)."""
+    problems = []
+    for setting, variable, env in PATHS:
+        mounted = environ.get(env, "")
+        value = str(getattr(settings, setting, "") or "")
+        if mounted and os.path.normpath(value or "/") != os.path.normpath(mounted):
+            problems.append(
+                f"{variable}: the project's {setting} is '{value}', but djstack mounts the volume for it"
+                f" at '{mounted}': set {variable}: {value or '<the path>'} (or make the project read it)"
+            )
+    return problems
+
+
 def main() -> int:
     for variable, env, what, loader in CHECKS:
         value = os.environ.get(env, "")
@@ -98,7 +121,11 @@ def main() -> int:
             return 1
         if value:
             print(f"{variable}: {value} loads")
-    return 0
+    from django.conf import settings
+
+    problems = path_problems(settings, dict(os.environ))
+    print("\n".join(problems))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+"""Filters of the django_web role, computed in Python."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+BUILTIN_READY = "/-/djstack/ready"
+
+
+def ready_hint(answer: str, path: str) -> str:
+    """What usually causes a readiness probe's answer ("<status> <body>" or "no answer: ..."),
+    naming the variable to look at; "" when there is nothing to add."""
+    status = answer.split(" ", 1)[0]
+    if status == "400":
+        return (
+            "A 400 is Django refusing the probe's Host (127.0.0.1): add 127.0.0.1 to"
+            " djstack_app_allowed_hosts, or probe djstack's own path, which skips the project"
+            f" (django_web_ready_path: {BUILTIN_READY})."
+        )
+    if status == "404":
+        return (
+            f"The project has no {path}: set django_web_ready_path to its readiness path, or to"
+            f" djstack's own, {BUILTIN_READY} (and django_web_health_path: /-/djstack/alive)."
+        )
+    if status == "503":
+        return "The probe answered 503: its body above names the check that failed."
+    if status == "500":
+        return "The project raised an error answering the probe: its traceback is in the log below."
+    if answer.startswith("no answer"):
+        return "Nothing answered on the web port: the log below says why the server did not start."
+    return ""
+
+
+def write_hint(output: str, uid: Any) -> str:
+    """When a release step failed to write a file ("Permission denied", "Read-only file
+    system"), which path and which user, and what decides it; "" otherwise."""
+    found = re.search(r"\[Errno (?:13|30)\] ([^:]+): '([^']+)'", output)
+    if not found:
+        return ""
+    reason, path = found.groups()
+    return (
+        f"It could not write {path} as the app's user (uid {uid}): {reason}. The root filesystem"
+        " is read-only; the app writes only to djstack_app_static_root, djstack_app_media_root,"
+        " djstack_app_writable_paths and /tmp. Point the project's setting at one of them, or"
+        " add the path to djstack_app_writable_paths."
+    )
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"django_web_ready_hint": ready_hint, "django_web_write_hint": write_hint}

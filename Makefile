@@ -111,6 +111,14 @@ start: venv ## Start SERVICE again after `make stop`
 bundle: venv ## Write dist/djstack-<revision>.tar (project, tool wheels, every image) to deploy offline
 	ansible-playbook playbooks/bundle.yml -i $(INVENTORY)
 
+.PHONY: collection
+collection: venv ## Build the collection djstack.stack (dist/djstack-stack-<version>.tar.gz), the same bytes from the same commit
+	python roles/deploy/files/build-collection.py dist
+
+.PHONY: init
+init: venv ## Write deploy/ (inventories, requirements.yml, vault skeleton) into the Django project PROJECT=path
+	ansible-playbook playbooks/init.yml -e deploy_init_project=$(abspath $(PROJECT))
+
 .PHONY: bench
 bench: venv ## Deploy a prod stack on the local engine and measure it (bench/results/<time>.json and .md)
 	python bench/run.py $(BENCH_ARGS)

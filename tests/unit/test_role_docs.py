@@ -78,3 +78,12 @@ def test_argument_specs_use_only_the_keys_ansible_knows(role: str) -> None:
     assert [
         line for entry, spec in specs.items() for line in unknown(spec.get("options"), entry)
     ] == []
+
+
+def test_every_renamed_variable_is_in_the_upgrade_table() -> None:
+    renamed = yaml.safe_load((ROLES / "djstack" / "vars" / "main.yml").read_text())[
+        "djstack_renamed_variables"
+    ]
+    table = (ROLES.parent / "docs" / "collection.md").read_text()
+    missing = [old for old, new in renamed.items() if f"| `{old}` | `{new}`" not in table]
+    assert missing == [], "renamed variables missing from docs/collection.md's upgrade table"

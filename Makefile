@@ -39,15 +39,15 @@ lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
 	ansible-lint --profile production
 	ruff check app examples molecule roles bench tests
 	ruff format --check app examples molecule roles bench tests
-	shellcheck .ci/run inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/postgres/files/*.sh roles/images/files/*/usr/local/bin/*
+	shellcheck .ci/run molecule/test-all inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/postgres/files/*.sh roles/images/files/*/usr/local/bin/*
 
 .PHONY: syntax
 syntax: venv ## ansible-playbook --syntax-check of every playbook
 	ansible-playbook --syntax-check -i $(INVENTORY) site.yml playbooks/*.yml
 
 .PHONY: molecule
-molecule: venv ## molecule test of every scenario (prod and dev flavours): converge, idempotence, testinfra
-	molecule test --all
+molecule: venv ## molecule test of every scenario (prod, examples, remote servers, dev): converge, idempotence, testinfra
+	molecule/test-all
 
 .PHONY: reproducible
 reproducible: venv ## Rebuild the base and redis images twice; their IDs must match

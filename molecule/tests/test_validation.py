@@ -56,9 +56,10 @@ def run_site(inventory: str, case: dict, *extra: str) -> Run:
     return Run(result.returncode, result.stdout + result.stderr, time.monotonic() - started)
 
 
-def containers(docker) -> list:
+def containers(docker, stack) -> list:
+    # The scenario's own stack only: other scenarios deploy theirs on this engine meanwhile.
     names = docker(
-        "ps", "--all", "--format", "{{.Names}}", "--filter", "label=io.djstack.stack"
+        "ps", "--all", "--format", "{{.Names}}", "--filter", f"label=io.djstack.stack={stack.name}"
     ).split()
     return sorted(
         (c["Name"], c["Id"], c["State"]["StartedAt"]) for c in json.loads(docker("inspect", *names))
@@ -71,7 +72,7 @@ def refused_runs(request, host, docker, stack) -> dict:
     containers before and after them all."""
     checked_once(stack, "input validation (the control node's own)")
     inventory = request.config.getoption("ansible_inventory")
-    before = containers(docker)
+    before = containers(docker, stack)
     with ThreadPoolExecutor(PARALLEL) as pool:
         runs = dict(
             zip(
@@ -84,7 +85,7 @@ def refused_runs(request, host, docker, stack) -> dict:
     return {
         "runs": runs,
         "before": before,
-        "after": containers(docker),
+        "after": containers(docker, stack),
         "secrets": secret_values(host, stack),
     }
 
@@ -142,7 +143,7 @@ def test_a_port_another_program_holds_stops_the_run_before_any_container_changes
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        before = containers(docker)
+        before = containers(docker, stack)
         run = run_site(
             request.config.getoption("ansible_inventory"),
             {"vars": {"postgres_published_port": port}},
@@ -151,7 +152,7 @@ def test_a_port_another_program_holds_stops_the_run_before_any_container_changes
     assert f"postgres_published_port: port {port} on 127.0.0.1 is in use" in run.output, run.output[
         -2000:
     ]
-    assert containers(docker) == before, "a container changed"
+    assert containers(docker, stack) == before, "a container changed"
 
 
 def test_example_prod_vault_opens_with_its_password_client_and_its_placeholders_are_refused(

@@ -70,7 +70,9 @@ def test_a_container_killed_outside_a_deploy_is_back_within_a_minute(
     )
 
 
-def test_a_service_stopped_on_purpose_stays_down_until_started(docker, playbook, stack) -> None:
+def test_a_service_stopped_on_purpose_stays_down_until_started(
+    docker, host, playbook, stack
+) -> None:
     checked_once(stack, "a deliberate stop")
     beat = stack.container("beat")
 
@@ -85,8 +87,10 @@ def test_a_service_stopped_on_purpose_stays_down_until_started(docker, playbook,
         assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
 
     service("stopped")
+    # Three of the watchdog's looks (deploy_watchdog_interval, 15 s by default).
+    interval = int(host.ansible.get_variables().get("deploy_watchdog_interval", 15))
     try:
-        time.sleep(35)
+        time.sleep(3 * interval + 2)
         assert state(docker, beat).startswith("exited"), (
             "the watchdog started a beat stopped on purpose"
         )

@@ -89,10 +89,11 @@ def bookshop(stack):
         assert deployed.returncode == 0, (deployed.stdout + deployed.stderr)[-4000:]
         yield deployed
     finally:
-        for kind in ("container", "volume", "network"):
-            found = labelled(kind)
-            if found:
-                docker(kind, "rm", *(["--force"] if kind != "network" else []), *found)
+        # The stack's own verb: its containers, volumes, host files and watchdog all go.
+        gone = deploy("-e", f"deploy_destroy_confirm={STACK}", "-e", "deploy_destroy_purge=true",
+                      playbook="playbooks/destroy.yml")  # fmt: skip
+        assert gone.returncode == 0, gone.stdout[-2000:]
+        assert labelled("container") == labelled("volume") == [], "the example stack is not gone"
 
 
 def test_no_role_names_the_reference_app() -> None:
@@ -312,11 +313,15 @@ def test_a_project_from_git_deploys_the_requested_revision(bookshop, tmp_path) -
 
 
 def test_a_second_run_changes_nothing(bookshop) -> None:
-    """Through every role, and as a rerun does by default: ending after the first play."""
-    for extra in (("-e", "deploy_skip_unchanged=false"), ()):
+    """Through every role (verbose, and no secret in what it prints), and as a rerun does by
+    default: ending after the first play."""
+    secrets = [(INVENTORY / ".secrets" / name).read_text().strip()
+               for name in ("postgres_password", "redis_password", "secret_key", "flower_password")]  # fmt: skip
+    for extra in (("-e", "deploy_skip_unchanged=false", "-vvv"), ()):
         again = deploy(*extra)
         assert again.returncode == 0, again.stdout[-3000:]
         assert re.search(r"localhost\s*:.*changed=0\s", again.stdout), again.stdout[-1500:]
+        assert not any(secret in again.stdout for secret in secrets), "a secret is in the output"
     assert "is as its last complete deploy" in again.stdout, again.stdout[-1500:]
 
 

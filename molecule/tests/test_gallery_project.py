@@ -2,9 +2,10 @@
 with secrets and broker URLs with passwords in them, splits ALLOWED_HOSTS on spaces, keeps
 STATIC_ROOT, MEDIA_ROOT and a log file under its own directory, pins loosely, runs Channels
 over Redis, uploads images that a Celery task thumbnails, and has no health endpoint.
-examples/gallery-inventory deploys it with variables only, beside the scenario's stack, from
-a copy of the inventory (its secrets, lock and Debian lock), so the tests change no file of
-the repository."""
+examples/gallery-inventory deploys it with variables only, beside any other stack, from a
+copy of the inventory (its secrets, lock and Debian lock), so the tests change no file of
+the repository; and every run goes through the collection djstack.stack, built by `make
+collection`'s script and installed elsewhere, from outside the repository (#31)."""
 
 import hashlib
 import json
@@ -37,8 +38,9 @@ SECRETS = ("secret_key", "postgres_password", "redis_password")
 class Gallery:
     """The deployed gallery: its inventory copy, and how to talk to it."""
 
-    def __init__(self, inventory: Path) -> None:
+    def __init__(self, inventory: Path, collections: Path) -> None:
         self.inventory = inventory
+        self.collections = collections
         self.cafile = f"/etc/djstack/{STACK}/tls/fullchain.pem"
         self.jar = CookieJar()
 
@@ -51,12 +53,19 @@ class Gallery:
             urllib.request.HTTPCookieProcessor(self.jar),
         )
 
-    def deploy(self, *extra: str, playbook: str = "site.yml") -> subprocess.CompletedProcess:
+    def deploy(self, *extra: str, playbook: str = "site") -> subprocess.CompletedProcess:
+        """A playbook of the installed collection (djstack.stack.<playbook>), or a file, run
+        from the inventory's directory with none of the repository's Ansible settings."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=f"{self.collections}:{ROOT / '.collections'}",
+            ANSIBLE_NOCOLOR="1",
+        )
+        name = playbook if playbook.endswith(".yml") else f"djstack.stack.{playbook}"
         result = subprocess.run(
-            ["ansible-playbook", playbook, "-i", str(self.inventory),
+            ["ansible-playbook", name, "-i", str(self.inventory / "hosts.yml"),
              "-e", f"djstack_app_src={PROJECT}", *extra],
-            capture_output=True, text=True, check=False, cwd=ROOT,
-            env={**ansible_env(), "ANSIBLE_NOCOLOR": "1"},
+            capture_output=True, text=True, check=False, cwd=self.inventory, env=env,
         )  # fmt: skip
         output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
         return subprocess.CompletedProcess(result.args, result.returncode, output, "")
@@ -108,12 +117,6 @@ class Gallery:
         return {key.decode(): value.decode() for key, value in found}
 
 
-def ansible_env() -> dict[str, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
-    env.pop("ANSIBLE_FORCE_COLOR", None)
-    return env
-
-
 def docker(*args: str, check: bool = True) -> str:
     result = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
     assert not check or result.returncode == 0, f"docker {args}: {result.stderr[-1500:]}"
@@ -160,17 +163,22 @@ def gallery(stack, tmp_path_factory):
     checked_once(stack, "the gallery example")
     inventory = tmp_path_factory.mktemp("gallery") / "inventory"
     shutil.copytree(INVENTORY, inventory, ignore=shutil.ignore_patterns(".secrets"))
-    site = Gallery(inventory)
+    built = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "roles/deploy/files/build-collection.py", str(built)], cwd=ROOT, check=True,
+                   capture_output=True)  # fmt: skip
+    collections = tmp_path_factory.mktemp("collections")
+    subprocess.run(["ansible-galaxy", "collection", "install", *map(str, built.glob("*.tar.gz")), "-p",
+                    str(collections), "--no-deps"], cwd=collections, check=True, capture_output=True)  # fmt: skip
+    site = Gallery(inventory, collections)
     site.deployed = site.deploy()
     try:
         assert site.deployed.returncode == 0, site.deployed.stdout[-5000:]
         yield site
     finally:
-        for kind in ("container", "volume", "network"):
-            found = docker(kind, "ls", *(["--all"] if kind == "container" else []), "--quiet",
-                           "--filter", f"label=io.djstack.stack={STACK}").split()  # fmt: skip
-            if found:
-                docker(kind, "rm", *(["--force"] if kind != "network" else []), *found)
+        # The stack's own verb: its containers, volumes, host files and watchdog all go.
+        gone = site.deploy("-e", f"deploy_destroy_confirm={STACK}", "-e", "deploy_destroy_purge=true",
+                           playbook="destroy")  # fmt: skip
+        assert gone.returncode == 0, gone.stdout[-2000:]
 
 
 def test_the_committed_locks_deploy_as_they_are(gallery) -> None:
@@ -257,11 +265,11 @@ def test_uploads_come_back_after_backup_wipe_and_restore_with_identical_checksum
     wait_for(lambda: "thumbnail" in gallery.media_of(photo), 60, "the stork's thumbnail")
     media = gallery.media_of(photo)
     digests = {key: hashlib.sha256(gallery.get(url)[2]).hexdigest() for key, url in media.items()}
-    backup = gallery.deploy(playbook="playbooks/backup.yml")
+    backup = gallery.deploy(playbook="backup")
     assert backup.returncode == 0, backup.stdout[-3000:]
     # By name: the fresh deploy below backs its empty database up before migrating it.
     taken = re.search(r'"backup": "[^"]*/(gallery-[^"/]+\.dump)"', backup.stdout).group(1)
-    drill = gallery.deploy(playbook="playbooks/backup-verify.yml")
+    drill = gallery.deploy(playbook="backup-verify")
     assert drill.returncode == 0 and re.search(r'"uploads \(files\)": [1-9]', drill.stdout), (
         drill.stdout[-3000:]
     )
@@ -272,7 +280,7 @@ def test_uploads_come_back_after_backup_wipe_and_restore_with_identical_checksum
     assert fresh.returncode == 0, fresh.stdout[-3000:]
     assert gallery.get(media["image"])[0] == 404, "the uploads survived the wipe"
     restored = gallery.deploy("-e", f"postgres_restore_confirm={STACK}", "-e", f"postgres_backup_name={taken}",
-                              playbook="playbooks/restore.yml")  # fmt: skip
+                              playbook="restore")  # fmt: skip
     assert restored.returncode == 0, restored.stdout[-3000:]
     assert gallery.media_of(photo) == media
     assert {
@@ -290,7 +298,9 @@ def test_with_the_database_stopped_the_probe_names_it_and_web_is_not_switched_to
         status, _, body = gallery.get("/-/djstack/ready")
         assert status == 503 and json.loads(body)["database"].startswith("OperationalError"), body
         play = gallery.inventory / "web-only.yml"
-        play.write_text("- hosts: web\n  gather_facts: false\n  roles: [django_web]\n")
+        play.write_text(
+            "- hosts: web\n  gather_facts: false\n  roles: [djstack.stack.django_web]\n"
+        )
         image = docker("inspect", "--format", "{{.Config.Image}}", serving).strip()
         refused = gallery.deploy("-e", f"djstack_app_image={image}", "-e", "django_web_threads=3",
                                  "-e", "django_web_ready_retries=5", "-e", '{"django_web_release_steps": []}',

@@ -12,9 +12,12 @@ and .md:
   3. Celery: 200 trivial tasks sent with delay() and collected with get() (15 batches), and
      the round trip of one task (50 times);
   4. memory of each container at idle and after the HTTP load (cgroup, as docker stats);
-  5. the bench view under load while a code change is deployed (failed requests counted).
+  5. the bench view under load while a code change is deployed (failed requests counted);
+  6. the peer (bench/peer/: the guide's docker-compose stack, on the same local images) in
+     the same run: cold start, no-op rerun, the same HTTP, memory and Celery figures, each
+     of djstack's printed as a ratio to it.
 
-    .venv/bin/python bench/run.py [--quick] [--keep]
+    .venv/bin/python bench/run.py [--quick] [--keep] [--no-peer]
 
 --quick shortens every figure to a smoke run (a few seconds of load, one repeat).
 Load goes to 127.0.0.1 only. The bench stack (djstack-bench) is removed at the end unless
@@ -33,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,6 +57,16 @@ BASELINE = {
     "django_web_extra_env": {"DATABASE_CONN_MAX_AGE": "0"},
 }
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+PEER = ROOT / "bench" / "peer"
+PEER_PROJECT = "djstack-peer"
+PEER_URL = "http://127.0.0.1:19180"
+# The peer's services and the bench stack's service whose image each runs.
+PEER_IMAGES = {
+    "PEER_POSTGRES_IMAGE": "postgres",
+    "PEER_REDIS_IMAGE": "redis",
+    "PEER_APP_IMAGE": "web",
+    "PEER_NGINX_IMAGE": "nginx",
+}
 
 
 def log(message: str) -> None:
@@ -174,10 +188,19 @@ def http_figures(targets: dict[str, str], seconds: int, repeats: int) -> dict:
     }
 
 
-def memory_mib() -> dict[str, float]:
+def bench_service(name: str) -> str:
+    return name.removeprefix(f"{STACK}-").split("-")[0]
+
+
+def peer_service(name: str) -> str:
+    """docker-compose 1's names: <project>_<service>_<index>."""
+    return name.removeprefix(f"{PEER_PROJECT}_").rsplit("_", 1)[0]
+
+
+def memory_mib(ids: list[str] | None = None, service_of=bench_service) -> dict[str, float]:
     """Each container's memory as docker stats computes it: usage minus inactive file."""
     result = {}
-    for cid in stack_objects("container"):
+    for cid in stack_objects("container") if ids is None else ids:
         name, full_id = docker("inspect", "--format", "{{.Name}} {{.Id}}", cid).split()
         v1 = Path(f"/sys/fs/cgroup/memory/docker/{full_id}")
         v2 = Path(f"/sys/fs/cgroup/system.slice/docker-{full_id}.scope")
@@ -189,8 +212,7 @@ def memory_mib() -> dict[str, float]:
             usage = int((v2 / "memory.current").read_text())
             stat = dict(line.split() for line in (v2 / "memory.stat").read_text().splitlines())
             used = usage - int(stat.get("inactive_file", 0))
-        service = name.lstrip("/").removeprefix(f"{STACK}-").split("-")[0]
-        result[service] = round(used / 2**20, 1)
+        result[service_of(name.lstrip("/"))] = round(used / 2**20, 1)
     result["total"] = round(sum(result.values()), 1)
     return result
 
@@ -216,14 +238,127 @@ print(json.dumps({{"batch_200_s": batch, "single_ms": single}}))
 """
 
 
-def celery_figures(repeats: int) -> dict:
+def celery_figures(repeats: int, shell=None) -> dict:
     measured = json.loads(
-        manage_shell(CELERY_CODE.format(repeats=repeats)).strip().splitlines()[-1]
+        (shell or manage_shell)(CELERY_CODE.format(repeats=repeats)).strip().splitlines()[-1]
     )
     return {
         "batch_200_s": summary(measured["batch_200_s"]),
         "single_round_trip_ms": summary(measured["single_ms"]),
     }
+
+
+def compose(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    return run("docker-compose", "--project-name", PEER_PROJECT, "--file", str(PEER / "docker-compose.yml"),
+               *args, env=env, check=check)  # fmt: skip
+
+
+def until(step, seconds: float, what: str) -> None:
+    """Call step() every 0.2 s until it returns true; exit naming what never came."""
+    deadline = time.monotonic() + seconds
+    while not step():
+        if time.monotonic() > deadline:
+            sys.exit(f"the peer: {what} not within {seconds} s")
+        time.sleep(0.2)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def peer_images() -> dict[str, str]:
+    """The images the bench stack runs, by the peer's variable for each."""
+    return {
+        var: docker("inspect", "--format", "{{.Config.Image}}", container(service)).strip()
+        for var, service in PEER_IMAGES.items()
+    }
+
+
+def peer_figures(
+    images: dict[str, str], seconds: int, repeats: int, noop_runs: int, celery_batches: int
+) -> dict:
+    """The guide's compose stack on djstack's images: cold start as the guide does it (up,
+    then migrate and collectstatic in web, until the home page answers through Nginx), a
+    rerun of `up -d`, and the HTTP, memory and Celery figures of the djstack stack."""
+    env = {**os.environ, **images}
+    if shutil.which("docker-compose") is None:
+        log("installing docker-compose (Debian package)")
+        run("apt-get", "update", "-q")
+        run("apt-get", "install", "-y", "-q", "docker-compose")
+
+    def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return compose("exec", "-T", "web", "django-admin", *args, env=env, check=check)
+
+    cold, noop = [], []
+    try:
+        for i in range(repeats):
+            log(f"peer: cold start {i + 1}/{repeats}")
+            compose("down", "--volumes", "--remove-orphans", env=env)
+            start = time.monotonic()
+            compose("up", "--detach", env=env)
+            until(
+                lambda: manage("migrate", "--noinput", check=False).returncode == 0, 120, "migrate"
+            )
+            manage("collectstatic", "--noinput")
+            until(lambda: answers(PEER_URL + "/"), 120, "the home page through Nginx")
+            cold.append(time.monotonic() - start)
+        for i in range(noop_runs):
+            log(f"peer: no-op rerun {i + 1}/{noop_runs}")
+            start = time.monotonic()
+            compose("up", "--detach", env=env)
+            noop.append(time.monotonic() - start)
+        manage("shell", "-c", "from apps.core.models import Item; "
+               "Item.objects.get_or_create(slug='bench', defaults={'title': 'Bench'})")  # fmt: skip
+        ids = compose("ps", "--quiet", env=env).stdout.split()
+        time.sleep(5)
+        memory_idle = memory_mib(ids, peer_service)
+        http = http_figures({"peer bench view": PEER_URL + BENCH_VIEW,
+                             "peer static file": PEER_URL + STATIC_FILE}, seconds, repeats)  # fmt: skip
+        memory_after = memory_mib(ids, peer_service)
+        log("peer: celery")
+        celery = celery_figures(celery_batches, lambda code: manage("shell", "-c", code).stdout)
+    finally:
+        compose("down", "--volumes", "--remove-orphans", env=env, check=False)
+    return {
+        "deploy": {"cold (images built)": summary(cold), "no-op rerun": summary(noop)},
+        "http": http,
+        "memory_mib": {"idle": memory_idle, "after_load": memory_after},
+        "celery": celery,
+    }
+
+
+def peer_ratios(report: dict) -> dict:
+    """djstack's figure divided by the peer's, medians; for times, below 1 is faster."""
+    ours, peer = report, report["peer"]
+    pairs = {
+        "cold start (s)": (ours["deploy"]["cold (images built)"], peer["deploy"]["cold (images built)"]),
+        "no-op rerun (s)": (ours["deploy"]["no-op rerun"], peer["deploy"]["no-op rerun"]),
+        "bench view through Nginx (req/s)": (ours["http"]["nginx bench view"]["rps"],
+                                             peer["http"]["peer bench view"]["rps"]),
+        "bench view p99 (ms)": (ours["http"]["nginx bench view"]["p99_ms"],
+                                peer["http"]["peer bench view"]["p99_ms"]),
+        "static file through Nginx (req/s)": (ours["http"]["nginx static file"]["rps"],
+                                              peer["http"]["peer static file"]["rps"]),
+        "200 Celery tasks (s)": (ours["celery"]["batch_200_s"], peer["celery"]["batch_200_s"]),
+        "one task round trip (ms)": (ours["celery"]["single_round_trip_ms"],
+                                     peer["celery"]["single_round_trip_ms"]),
+    }  # fmt: skip
+    ratios = {
+        name: {"djstack": a["median"], "peer": b["median"], "ratio": round(a["median"] / b["median"], 2)}
+        for name, (a, b) in pairs.items()
+    }  # fmt: skip
+    for moment in ("idle", "after_load"):
+        a, b = ours["memory_mib"][moment]["total"], peer["memory_mib"][moment]["total"]
+        ratios[f"memory, whole stack, {moment} (MiB)"] = {
+            "djstack": a,
+            "peer": b,
+            "ratio": round(a / b, 2),
+        }
+    return ratios
 
 
 def edited_app(workdir: Path, revision: int) -> Path:
@@ -337,6 +472,16 @@ def markdown(report: dict) -> str:
             f"{report['ratios']['noop_every_role_vs_early_end']}x."
         ),
     ]
+    if "peer_ratios" in report:
+        lines += [
+            "",
+            "The peer (bench/peer/, the guide's compose stack on the same images), same run:",
+            "",
+            "| figure (median) | djstack | peer | djstack / peer |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, figure in report["peer_ratios"].items():
+            lines.append(f"| {name} | {figure['djstack']} | {figure['peer']} | {figure['ratio']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -344,6 +489,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: short load, one repeat")
     parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip the compose peer (bench/peer/)"
+    )
     args = parser.parse_args()
     seconds, repeats, noop_runs, noop_full_runs = (3, 1, 2, 1) if args.quick else (20, 2, 5, 3)
     # A batch of 200 tasks takes 0.3 s and varies by a third from one to the next, so its
@@ -436,6 +584,14 @@ def main() -> None:
                 statistics.median(noop_full) / statistics.median(noop), 1
             ),
         }
+        if not args.no_peer:
+            # The images are read from the bench stack's containers, which then go, so the
+            # peer is measured alone (beside them, idle, with --keep).
+            images = peer_images()
+            if not args.keep:
+                remove_stack()
+            report["peer"] = peer_figures(images, seconds, repeats, noop_runs, celery_batches)
+            report["peer_ratios"] = peer_ratios(report)
         report["wall_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

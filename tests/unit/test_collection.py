@@ -51,8 +51,15 @@ def test_the_collection_is_versioned_from_git_and_holds_the_playbooks(collection
         collection
     )
     root = collection["path"] / "ansible_collections" / "djstack" / "stack"
-    for playbook in ("site", "rollback", "backup", "restore", "status", "init", "destroy"):
+    for playbook in ("site", "rollback", "backup", "backup_verify", "restore", "status", "init",
+                     "destroy"):  # fmt: skip
         assert (root / "playbooks" / f"{playbook}.yml").is_file(), playbook
+    # Ansible finds a collection's playbook only by a name without hyphens.
+    names = [path.stem for path in (root / "playbooks").glob("*.yml")]
+    assert all(name.isidentifier() for name in names), names
+    imported = re.findall(r"import_playbook: (\S+)", "".join(
+        path.read_text() for path in (root / "playbooks").glob("*.yml")))  # fmt: skip
+    assert all((root / "playbooks" / name).is_file() for name in imported), imported
     assert not list(root.glob("roles/*/*_plugins")), "roles in a collection may not carry plugins"
 
 

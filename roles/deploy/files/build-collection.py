@@ -64,11 +64,18 @@ def stage(into: Path, stamped: str) -> None:
         site.replace("import_playbook: playbooks/", "import_playbook: ")
     )
     (into / "site.yml").unlink()
+    # A collection's playbook is named like a Python identifier (djstack.stack.backup_verify):
+    # Ansible finds no name with a hyphen, so those files take an underscore.
+    renamed = {p.name: p.name.replace("-", "_") for p in (into / "playbooks").glob("*-*.yml")}
+    for old, new in renamed.items():
+        (into / "playbooks" / old).rename(into / "playbooks" / new)
     for playbook in (into / "playbooks").glob("*.yml"):
-        text = playbook.read_text()
-        playbook.write_text(
-            text.replace("import_playbook: ../site.yml", "import_playbook: site.yml")
+        text = playbook.read_text().replace(
+            "import_playbook: ../site.yml", "import_playbook: site.yml"
         )
+        for old, new in renamed.items():
+            text = text.replace(f"import_playbook: {old}", f"import_playbook: {new}")
+        playbook.write_text(text)
     galaxy = into / "galaxy.yml"
     galaxy.write_text(re.sub(r"(?m)^version: .*$", f"version: {stamped}", galaxy.read_text()))
     # A collection's roles may not carry plugins: they move to the collection's plugins/,

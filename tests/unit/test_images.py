@@ -37,24 +37,36 @@ def test_without_a_lock_the_builds_are_unpinned() -> None:
     assert specs["redis"]["debian_lock"] is None
 
 
-def test_only_the_app_layer_hashes_the_source_and_the_runtime_only_the_lock() -> None:
+def test_only_the_app_layer_hashes_the_source_and_the_runtime_only_the_lock(tmp_path) -> None:
+    files = tmp_path / "files"
+    (files / "app").mkdir(parents=True)
     specs = filters.build_specs(["app"], SPECS, LAYER, PACKAGES, COMMON, [])
-    request = filters.hash_request(specs, "app-runtime", "/r/files", "/src", "req.lock", ["media"])
+    request = filters.hash_request(specs, "app-runtime", str(files), "/src", "req.lock", ["media"])
     assert request["app-runtime"]["paths"] == [
-        "/r/files/build-image.py",
-        "/r/files/app",
+        f"{files}/build-image.py",
+        f"{files}/app",
         "/src/req.lock",
     ]
     assert request["app"]["paths"] == [
-        "/r/files/build-image.py",
-        "/r/files/app",
+        f"{files}/build-image.py",
+        f"{files}/app",
         "/src",
         "/src/req.lock",
     ]
-    elsewhere = filters.hash_request(specs, "app-runtime", "/r/files", "/src", "/inv/req.lock", [])
+    elsewhere = filters.hash_request(specs, "app-runtime", str(files), "/src", "/inv/req.lock", [])
     assert elsewhere["app"]["paths"][-1] == elsewhere["app-runtime"]["paths"][-1] == "/inv/req.lock"
     assert request["app"]["spec"] == {"layer": LAYER, "runtime": specs["app-runtime"]}
     assert request["app"]["exclude"] == ["media"]
+
+
+def test_an_image_without_overlay_files_hashes_its_spec_and_build_script(tmp_path) -> None:
+    # base is Debian's minbase alone; make reproducible failed when its absent overlay was
+    # required as an input.
+    (tmp_path / "redis").mkdir()
+    specs = {"base": {"config": {}}, "redis": {"config": {}}}
+    request = filters.hash_request(specs, "app-runtime", str(tmp_path), "/src", "req.lock", [])
+    assert request["base"]["paths"] == [f"{tmp_path}/build-image.py"]
+    assert request["redis"]["paths"] == [f"{tmp_path}/build-image.py", f"{tmp_path}/redis"]
 
 
 def test_a_tree_hash_ignores_caches_and_excluded_names_but_not_content(tmp_path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -66,7 +67,12 @@ def hash_request(
     tag and a changed lock moves both."""
     request = {}
     for name, spec in specs.items():
-        paths = [f"{files_dir}/build-image.py", f"{files_dir}/{'app' if name == runtime else name}"]
+        paths = [f"{files_dir}/build-image.py"]
+        overlay = f"{files_dir}/{'app' if name == runtime else name}"
+        # An overlay is optional, as stage.yml copies it only where it exists (base has none);
+        # any other missing input stops inputs.py.
+        if os.path.isdir(overlay):
+            paths.append(overlay)
         if name == runtime:
             paths.append(project_path(requirements_lock, app_src))
         elif name == "app":

@@ -23,8 +23,8 @@ $(BIN)/ansible-playbook: requirements.txt requirements.yml
 venv: $(BIN)/ansible-playbook ## Install the pinned control-node tools into .venv
 
 .PHONY: deploy
-deploy: venv ## Deploy the whole stack (INVENTORY=inventories/dev by default)
-	ansible-playbook site.yml -i $(INVENTORY)
+deploy: venv ## Deploy the whole stack (INVENTORY=inventories/dev by default; PROFILE=1 prints where the time went)
+	$(if $(PROFILE),DJSTACK_PROFILE=1 )ansible-playbook site.yml -i $(INVENTORY)
 
 .PHONY: test
 test: venv unit lint syntax molecule reproducible ## Run every check: unit tests, lint, syntax, Molecule scenarios, a rebuild check

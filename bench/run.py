@@ -4,7 +4,8 @@ Figures (each min / median / max over its repeats), written to bench/results/<ti
 and .md:
   1. deploy wall time: cold (stack containers, volumes and network removed, images built),
      no-op rerun (the default, which ends after the first play, alternating with one through
-     every role), a code-only change of the app (one view edited);
+     every role), a code-only change of the app (one view edited); with the deploy profile
+     (where the time goes, per play and step) of the last cold and the first code-only one;
   2. HTTP with wrk on 127.0.0.1: the bench view (/items/bench/: one indexed read, one cache
      get) and a static file, through Nginx and straight to gunicorn; requests/s, p50, p99,
      errors; then the bench view on a baseline web (4 sync workers, no persistent database
@@ -49,6 +50,8 @@ GUNICORN_PORT = 19000
 GUNICORN = f"http://127.0.0.1:{GUNICORN_PORT}"
 BENCH_VIEW = "/items/bench/"
 STATIC_FILE = "/static/core/site.css"
+# Rows of each deploy profile in the Markdown report (the JSON has every step).
+PROFILE_STEPS = 12
 # A default gunicorn setup to compare with: 4 sync workers, a new database connection per
 # request.
 BASELINE = {
@@ -83,18 +86,19 @@ def run(*cmd: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def deploy(*extra_vars: dict) -> float:
-    """site.yml against the bench inventory; returns its wall time in seconds."""
+def deploy(*extra_vars: dict, profile: Path | None = None) -> float:
+    """site.yml against the bench inventory; returns its wall time in seconds. With a
+    profile path, the deploy profile (roles/deploy/callback_plugins) is written there."""
     cmd = ["site.yml"]
     for variables in extra_vars:
         cmd += ["-e", json.dumps(variables)]
     start = time.monotonic()
-    playbook(*cmd)
+    playbook(*cmd, env={"DJSTACK_PROFILE_JSON": str(profile)} if profile else {})
     return time.monotonic() - start
 
 
-def playbook(path: str, *extra: str) -> None:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+def playbook(path: str, *extra: str, env: dict | None = None) -> None:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), **(env or {})}
     run("ansible-playbook", path, "-i", str(INVENTORY), *extra, cwd=ROOT, env=env)
 
 
@@ -472,6 +476,16 @@ def markdown(report: dict) -> str:
             f"{report['ratios']['noop_every_role_vs_early_end']}x."
         ),
     ]
+    for name, profile in report.get("deploy_profile", {}).items():
+        lines += [
+            "",
+            f"Deploy profile, {name} deploy ({profile['total_s']} s of tasks), the slowest steps:",
+            "",
+            "| step | s | tasks |",
+            "| --- | --- | --- |",
+        ]
+        for step, seconds in list(profile["steps"].items())[:PROFILE_STEPS]:
+            lines.append(f"| {step} | {seconds} | {profile['step_tasks'][step]} |")
     if "peer_ratios" in report:
         lines += [
             "",
@@ -514,10 +528,11 @@ def main() -> None:
         playbook("playbooks/images.yml")
         report["versions"] = versions()
         cold = []
+        profiles = {name: workdir / f"profile-{name}.json" for name in ("cold", "code-only")}
         for i in range(repeats):
             log(f"cold deploy {i + 1}/{repeats}")
             remove_stack()
-            cold.append(deploy())
+            cold.append(deploy(profile=profiles["cold"]))
         # Side by side: the default rerun, which ends after the first play when nothing
         # changed, and one through every role.
         noop, noop_full = [], []
@@ -541,7 +556,9 @@ def main() -> None:
         log("celery")
         report["celery"] = celery_figures(celery_batches)
         log("code-only change deployed")
-        code_change = [deploy({"djstack_app_src": str(edited_app(workdir, 1))})]
+        code_change = [
+            deploy({"djstack_app_src": str(edited_app(workdir, 1))}, profile=profiles["code-only"])
+        ]
         log("code-only change deployed under load")
         under = deploy_under_load(edited_app(workdir, 2))
         code_change.append(under["deploy_s"])
@@ -570,6 +587,9 @@ def main() -> None:
             "no-op rerun": summary(noop),
             "no-op rerun through every role": summary(noop_full),
             "code-only change": summary(code_change),
+        }
+        report["deploy_profile"] = {
+            name: json.loads(path.read_text()) for name, path in profiles.items()
         }
         report["http"] = http
         report["memory_mib"] = {"idle": memory_idle, "after_load": memory_after}

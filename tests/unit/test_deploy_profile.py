@@ -73,6 +73,12 @@ CASES = [
     (
         "Migrations have run and Django serves",
         "djstack",
+        "Container runs with the stack's shared options, djstack-molecule-web-migrate-check",
+        "migrate check",
+    ),
+    (
+        "Migrations have run and Django serves",
+        "djstack",
         "Container runs with the stack's shared options, djstack-molecule-web-check-project",
         "check-project",
     ),

@@ -41,6 +41,7 @@ RELEASE_STEP_TASK = re.compile(r"release step\b.*?(?P<step>[\w-]+)$", re.IGNOREC
 # Release steps by the suffix of their one-shot container's name (django_web's release.yml).
 ONE_SHOT_STEPS = {
     "check-project": "check-project",
+    "migrate-check": "migrate check",
     "migrate": "migrations",
     "collectstatic": "collectstatic",
 }

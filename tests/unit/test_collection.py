@@ -61,6 +61,8 @@ def test_the_collection_is_versioned_from_git_and_holds_the_playbooks(collection
         path.read_text() for path in (root / "playbooks").glob("*.yml")))  # fmt: skip
     assert all((root / "playbooks" / name).is_file() for name in imported), imported
     assert not list(root.glob("roles/*/*_plugins")), "roles in a collection may not carry plugins"
+    # The deploy profile is enabled by its full name, djstack.stack.deploy_profile.
+    assert (root / "plugins" / "callback" / "deploy_profile.py").is_file()
 
 
 def test_init_writes_a_deploy_directory_that_the_first_play_accepts(collection, tmp_path) -> None:

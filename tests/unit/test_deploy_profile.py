@@ -226,6 +226,7 @@ def test_a_run_with_ansible_cfg_profiles_only_when_asked(tmp_path, env: dict) ->
         check=True,
     )
     assert ("DEPLOY PROFILE:" in run.stdout) == ("DJSTACK_PROFILE" in env)
+    assert "deploy_profile" not in run.stdout + run.stderr, "the callback warned"
     written = tmp_path / "profile.json"
     assert written.exists() == ("DJSTACK_PROFILE_JSON" in env)
     if written.exists():

@@ -28,8 +28,8 @@ options:
     default: false
     env: [{name: DJSTACK_PROFILE}]
   json:
-    description: Write the profile as JSON to this file.
-    type: path
+    description: Write the profile as JSON to this file (relative to the working directory).
+    type: str
     default: ""
     env: [{name: DJSTACK_PROFILE_JSON}]
 """

@@ -80,7 +80,11 @@ def stage(into: Path, stamped: str) -> None:
     galaxy.write_text(re.sub(r"(?m)^version: .*$", f"version: {stamped}", galaxy.read_text()))
     # A collection's roles may not carry plugins: they move to the collection's plugins/,
     # where the roles' unqualified names still find them (their collection comes first).
-    moved = (("action_plugins", "action"), ("filter_plugins", "filter"), ("callback_plugins", "callback"))
+    moved = (
+        ("action_plugins", "action"),
+        ("filter_plugins", "filter"),
+        ("callback_plugins", "callback"),
+    )
     for kind, folder in moved:
         for plugin in sorted(into.glob(f"roles/*/{kind}/*.py")):
             target = into / "plugins" / folder / plugin.name

@@ -11,6 +11,10 @@ import pytest
 from conftest import checked_once, wait_for
 
 PORT = 15500
+# The engine is shared with the other lane's stacks (dev, the examples), which run the same
+# images: the test removes only references of its own repository, so no image goes from
+# under another deploy.
+REPOSITORY = "djstack-registry-test"
 
 
 @pytest.fixture
@@ -45,18 +49,36 @@ def registry(host, stack, tmp_path):
         log.close()
 
 
+def own_references(docker) -> list[str]:
+    """Every djstack image on the engine, tagged again under the test's own repository."""
+    own = []
+    listed = docker(
+        "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=djstack/*"
+    )
+    for ref in listed.split():
+        own.append(f"{REPOSITORY}/{ref.split('/', 1)[1]}")
+        docker("image", "tag", ref, own[-1])
+    return own
+
+
 def test_image_is_pushed_once_built_then_pulled_by_digest_and_deployed(
     registry, playbook, docker, stack, http, tmp_path
 ) -> None:
     redis = stack.container("redis")
-    ref = docker("inspect", "--format", "{{.Config.Image}}", redis).strip()
     image_id = docker("inspect", "--format", "{{.Image}}", redis).strip()
+    shared = docker("inspect", "--format", "{{.Config.Image}}", redis).strip()
+    own = own_references(docker)
+    ref = f"{REPOSITORY}/{shared.split('/', 1)[1]}"
     mirrored = f"{registry}/{ref}"
     digests = tmp_path / "registry-digests.lock"
-    extra = ["-e", f"images_registry={registry}", "-e", f"images_registry_digests={digests}"]
+    pinned = []  # the reference the pull by digest leaves, once the digest is known
+    extra = [
+        *("-e", f"images_registry={registry}", "-e", f"images_registry_digests={digests}"),
+        *("-e", f"images_repository={REPOSITORY}"),
+    ]
     try:
-        # The running container keeps its image; only the reference is gone.
-        docker("image", "rm", "--force", ref)
+        # The running container keeps its image; only the test's reference is gone.
+        docker("image", "rm", ref)
         first = playbook("playbooks/images.yml", *extra)
         output = first.stdout + first.stderr
         assert first.returncode == 0, output[-3000:]
@@ -66,6 +88,7 @@ def test_image_is_pushed_once_built_then_pulled_by_digest_and_deployed(
         lines = digests.read_text().splitlines()
         assert [line.split()[0] for line in lines] == [mirrored], lines
         digest = lines[0].split()[1]
+        pinned.append(f"{registry}/{ref.split(':')[0]}@{digest}")
         assert f"@{digest}" in pushed, f"recorded {digest}, the engine knows {pushed}"
 
         # Someone moves the tag in the registry to another image: pulls must not follow it.
@@ -73,10 +96,10 @@ def test_image_is_pushed_once_built_then_pulled_by_digest_and_deployed(
         docker("image", "tag", nginx_ref.strip(), mirrored)
         docker("image", "push", mirrored)
 
-        # The host loses the image and its container; the stack is deployed from the registry.
+        # The host loses the image's references and the container; the stack is deployed
+        # from the registry. (The image stays under its shared reference.)
         docker("rm", "--force", redis)
-        docker("image", "rm", "--force", ref, mirrored)
-        docker("image", "rm", "--force", image_id, check=False)
+        docker("image", "rm", ref, mirrored)
         second = playbook("site.yml", *extra)
         output = second.stdout + second.stderr
         assert second.returncode == 0, output[-3000:]
@@ -89,4 +112,8 @@ def test_image_is_pushed_once_built_then_pulled_by_digest_and_deployed(
         assert response.status == 200, response.body[-500:]
         assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
     finally:
-        docker("image", "rm", mirrored, check=False)
+        # Back on the shared references: a container whose image name changed is replaced
+        # (community.docker's image_name_mismatch), which the next checks must not see.
+        restored = playbook("site.yml")
+        docker("image", "rm", mirrored, *pinned, *own, check=False)
+        assert restored.returncode == 0, (restored.stdout + restored.stderr)[-3000:]

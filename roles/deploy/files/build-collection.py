@@ -84,6 +84,7 @@ def stage(into: Path, stamped: str) -> None:
         ("action_plugins", "action"),
         ("filter_plugins", "filter"),
         ("callback_plugins", "callback"),
+        ("library", "modules"),
     )
     for kind, folder in moved:
         for plugin in sorted(into.glob(f"roles/*/{kind}/*.py")):

@@ -1,16 +1,22 @@
 """A rerun with nothing to do ends after site.yml's first play; a changed input, a stopped
-container or an edited file that djstack wrote makes the next run go through every role.
+container or an edited file that djstack wrote makes the next run go through every role; a
+change of the app's source alone makes a release and leaves the engine, the data services
+and Nginx's own play alone.
 
 The scenarios turn the early end off (deploy_skip_unchanged: false in their group_vars), so
 that converge and idempotence exercise the roles themselves; these tests turn it back on.
 """
 
+import shutil
 import subprocess
 from collections.abc import Callable
 
-from conftest import checked_once, held, wait_for
+from conftest import ROOT, checked_once, held, wait_for
 
 ENDED_EARLY = "is as its last complete deploy"
+RELEASE_ONLY = "Only the app's source changed since the last complete deploy"
+# Roles none of whose tasks a release-only run reaches once the inputs are validated.
+LEFT_ALONE = ("docker_host", "postgres", "redis")
 ROLES = (
     "docker_host",
     "images",
@@ -86,3 +92,33 @@ def test_a_stopped_container_or_an_edited_file_is_put_back_by_the_next_run(
     assert not ended_early(output), "an edited Nginx file was taken for no change"
     assert host.file(headers).content_string == original, "the edited file was not put back"
     assert ended_early(deploy(site_playbook)), "the run after the repair went through the roles"
+
+
+def after_validation(output: str) -> str:
+    return output.split("PLAY [Every image the stack runs", 1)[-1]
+
+
+def test_a_change_of_the_app_source_alone_makes_a_release_and_nothing_else(
+    site_playbook, http, stack, tmp_path
+) -> None:
+    checked_once(stack, "the inputs' fingerprint")
+    deploy(site_playbook)
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "app", app, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    page = app / "apps/core/templates/core/home.html"
+    page.write_text(page.read_text().replace("<h1>myproject</h1>", "<h1>myproject edited</h1>"))
+    try:
+        output = deploy(site_playbook, "-e", f"djstack_app_src={app}")
+        assert RELEASE_ONLY in output, f"not taken for a change of the source: {output[-2000:]}"
+        later = after_validation(output)
+        touched = [role for role in LEFT_ALONE if f"TASK [{role} :" in later]
+        assert not touched, f"a release-only run ran tasks of {touched}"
+        assert "TASK [nginx : Site configuration is current]" not in later
+        assert "TASK [django_web :" in later and "TASK [images :" in later
+        assert "<h1>myproject edited</h1>" in http("/").body, "the new release does not serve"
+        again = deploy(site_playbook, "-e", f"djstack_app_src={app}")
+        assert ended_early(again), "the run after the release went through the roles"
+    finally:
+        back = deploy(site_playbook)
+    assert RELEASE_ONLY in back, "going back to the project's source was not a release alone"
+    assert "<h1>myproject</h1>" in http("/").body, "the former source does not serve again"

@@ -13,7 +13,8 @@ def test_declarations_of_every_role_merge_without_repeats_in_a_stable_order() ->
         {
             "nginx": {"host_files": ["/etc/b", "/etc/a"], "expires": ["/t/c.pem:86400"], "published": []},
             "djstack": {"host_files": ["/etc/a"], "control_files": ["/src/lock"]},
-            "images": {"control_files": [{"path": "/src", "exclude": ["media"]}, "", "/src/lock"]},
+            "images": {"control_files": [{"path": "/src", "exclude": ["media"]}, "", "/src/lock"],
+                       "release_files": [{"path": "/src", "exclude": ["media"]}]},
             "docker_host": {"tables": ["inet:fw"], "units": ["fw.service"]},
         }
     )  # fmt: skip
@@ -26,6 +27,7 @@ def test_declarations_of_every_role_merge_without_repeats_in_a_stable_order() ->
             {"path": "/src", "exclude": ["media"]},
             {"path": "/src/lock", "exclude": []},
         ],
+        "release_files": [{"path": "/src", "exclude": ["media"]}],
     }
 
 
@@ -67,6 +69,27 @@ def test_the_files_digest_follows_content_mode_and_exclusions(tmp_path) -> None:
     assert fingerprint.files_digest([{"path": str(tree), "exclude": ["media"]}]) != edited
     missing = fingerprint.files_digest([str(tmp_path / "nowhere")])
     assert missing != fingerprint.files_digest([str(tmp_path / "elsewhere")])
+
+
+def test_the_base_digest_leaves_out_the_release_files_and_nothing_else(tmp_path) -> None:
+    """A change of the app's source alone moves the full digest, not the base one
+    (roles/deploy/tasks/unchanged.yml: a release-only run)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "views.py").write_text("a = 1\n")
+    (tmp_path / "inventory.yml").write_text("x: 1\n")
+    paths = [
+        {"path": str(tmp_path / "src") + "/", "exclude": []},
+        {"path": str(tmp_path / "inventory.yml"), "exclude": []},
+    ]
+    release = [{"path": str(tmp_path / "src"), "exclude": ["media"]}]
+    assert fingerprint.without(paths, release) == [paths[1]]
+    base = fingerprint.files_digest(fingerprint.without(paths, release))
+    full = fingerprint.files_digest(paths)
+    (tmp_path / "src" / "views.py").write_text("a = 2\n")
+    assert fingerprint.files_digest(fingerprint.without(paths, release)) == base
+    assert fingerprint.files_digest(paths) != full
+    (tmp_path / "inventory.yml").write_text("x: 2\n")
+    assert fingerprint.files_digest(fingerprint.without(paths, release)) != base
 
 
 def test_every_roles_options_and_prefixes_are_found(roles_dir) -> None:

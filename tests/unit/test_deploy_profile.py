@@ -19,7 +19,7 @@ CASES = [
     (
         "Hosts unchanged since their last complete deploy are known",
         "deploy",
-        "This host's fingerprint is known",
+        "This host's fingerprints, with and without the app's source, are known",
         "fingerprint (unchanged-rerun check)",
     ),
     (

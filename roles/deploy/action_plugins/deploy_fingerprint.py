@@ -3,9 +3,11 @@
 `value_digest` hashes the value of every variable some role declares in meta/argument_specs.yml
 (as this host resolves it, templates and vault included), the names of every variable with
 a role's prefix (so a new, misspelled one counts too), the inventory's groups and the host's
-connection. `file_digest` hashes the content and mode of the files and directories given. An
-unchanged rerun compares both with what the last complete deploy recorded on the host
-(roles/deploy/tasks/unchanged.yml).
+connection. `file_digest` hashes the content and mode of the files and directories given.
+`base_value_digest` and `base_file_digest` are the same without the variables and files of
+the app's release (`release_values`, `release`: its source and requirements, whose change
+needs only a new release of the app). An unchanged rerun compares them with what the last
+complete deploy recorded on the host (roles/deploy/tasks/unchanged.yml).
 """
 
 from __future__ import annotations
@@ -51,6 +53,19 @@ def files_digest(paths: Iterable[Any]) -> str:
         path, exclude = (item, []) if isinstance(item, str) else (item["path"], item["exclude"])
         hash_path(digest, os.path.normpath(str(path)), [str(name) for name in exclude])
     return digest.hexdigest()
+
+
+def digest(values: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def without(paths: list[dict], release: Iterable[Any]) -> list[dict]:
+    """The {path, exclude} items whose path is none of the release files (paths or
+    {path, exclude} mappings)."""
+    left_out = {
+        os.path.normpath(str(item if isinstance(item, str) else item["path"])) for item in release
+    }
+    return [item for item in paths if os.path.normpath(str(item["path"])) not in left_out]
 
 
 def hash_path(digest: Any, path: str, exclude: list[str]) -> None:
@@ -102,11 +117,13 @@ class ActionModule(ActionBase):
         }
         for name in CONNECTION:
             values[name] = self._resolved(task_vars.get(name))
-        values_digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
+        release_values = {str(name) for name in args.get("release_values") or []}
         result.update(
             changed=False,
-            value_digest=values_digest.hexdigest(),
+            value_digest=digest(values),
+            base_value_digest=digest({k: v for k, v in values.items() if k not in release_values}),
             file_digest=files_digest(paths),
+            base_file_digest=files_digest(without(paths, args.get("release") or [])),
         )
         return result
 

@@ -7,13 +7,16 @@ from typing import Any
 
 # What a role may declare for the unchanged-rerun check (roles/*/vars/main.yml, <role>_declared).
 STATE_KEYS = ("host_files", "tables", "units", "expires")
+# Files on the control node, hashed into the inputs' fingerprint.
+CONTROL_KEYS = ("control_files", "release_files")
 
 
 def declared(declarations: dict[str, dict]) -> dict[str, list]:
     """The union of every role's declarations on this host: host files, nftables tables,
-    systemd units, certificates that expire ('file:seconds') and control-node files
-    ({path, exclude}), each list without repeats, in a stable order."""
-    merged: dict[str, list] = {key: [] for key in (*STATE_KEYS, "control_files")}
+    systemd units, certificates that expire ('file:seconds'), control-node files
+    ({path, exclude}) and, among those, the ones a new release of the app alone follows from
+    (release_files), each list without repeats, in a stable order."""
+    merged: dict[str, list] = {key: [] for key in (*STATE_KEYS, *CONTROL_KEYS)}
     for _, declaration in sorted(declarations.items()):
         shared = declaration.get("shared") or {}
         for key, items in merged.items():
@@ -22,15 +25,16 @@ def declared(declarations: dict[str, dict]) -> dict[str, list]:
                     items.append(item)
     for key in STATE_KEYS:
         merged[key] = sorted(str(item) for item in merged[key])
-    merged["control_files"] = sorted(
-        (
-            {"path": str(item["path"]), "exclude": [str(e) for e in item.get("exclude") or []]}
-            if isinstance(item, dict)
-            else {"path": str(item), "exclude": []}
-            for item in merged["control_files"]
-        ),
-        key=lambda item: item["path"],
-    )
+    for key in CONTROL_KEYS:
+        merged[key] = sorted(
+            (
+                {"path": str(item["path"]), "exclude": [str(e) for e in item.get("exclude") or []]}
+                if isinstance(item, dict)
+                else {"path": str(item), "exclude": []}
+                for item in merged[key]
+            ),
+            key=lambda item: item["path"],
+        )
     return merged
 
 

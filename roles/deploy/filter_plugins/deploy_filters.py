@@ -14,7 +14,7 @@ CONTROL_KEYS = ("control_files", "release_files")
 def declared(declarations: dict[str, dict]) -> dict[str, list]:
     """The union of every role's declarations on this host: host files, nftables tables,
     systemd units, certificates that expire ('file:seconds'), control-node files
-    ({path, exclude}) and, among those, the ones a new release of the app alone follows from
+    ({path, exclude}) and the control-node files a new release of the app alone follows from
     (release_files), each list without repeats, in a stable order."""
     merged: dict[str, list] = {key: [] for key in (*STATE_KEYS, *CONTROL_KEYS)}
     for _, declaration in sorted(declarations.items()):

@@ -15,7 +15,6 @@ Returns the names of the files written (never their values) as `written`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import tempfile
@@ -49,10 +48,6 @@ DIR_MODE = 0o500
 FILE_MODE = 0o400
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def stale(path: str, owner: int, files: list[dict]) -> tuple[bool, list[str]]:
     """Whether the directory needs creating or fixing, and the names of the files that differ
     from their secrets."""
@@ -74,7 +69,7 @@ def stale(path: str, owner: int, files: list[dict]) -> tuple[bool, list[str]]:
         if (
             current.st_uid != owner
             or stat.S_IMODE(current.st_mode) != FILE_MODE
-            or _digest(content) != _digest(secret["value"].encode())
+            or content != secret["value"].encode()
         ):
             differ.append(secret["name"])
     return directory, differ

@@ -66,21 +66,15 @@ CASES = [
     ),
     (
         "Migrations have run and Django serves",
-        "django_web",
-        "Migrations the new release would apply are detected",
-        "migrate check",
+        "djstack",
+        "Container runs with the stack's shared options, djstack-molecule-web-release",
+        "release container (start, Django's load)",
     ),
     (
         "Migrations have run and Django serves",
         "djstack",
-        "Container runs with the stack's shared options, djstack-molecule-web-migrate-check",
-        "migrate check",
-    ),
-    (
-        "Migrations have run and Django serves",
-        "djstack",
-        "Container runs with the stack's shared options, djstack-molecule-web-check-project",
-        "check-project",
+        "Container runs with the stack's shared options, djstack-molecule-web-release-after-backup",
+        "release container (start, Django's load)",
     ),
     (
         "Migrations have run and Django serves",
@@ -199,6 +193,30 @@ def test_the_profile_sums_per_play_and_step_and_prints_each() -> None:
     text = "\n".join(result.lines())
     assert "DEPLOY PROFILE: 5.5 s in 3 tasks" in text
     assert "   4.00 s  72.7%  start and health wait: s-postgres (2 tasks)" in text
+
+
+def test_a_release_containers_time_goes_to_the_steps_it_reports() -> None:
+    output = (
+        "djstack_app_settings_module: myproject.settings loads\n"
+        "djstack-release: check-project took 0.80 s\n"
+        "Operations to perform: ...\n"
+        "djstack-release: migrate took 0.50 s\n"
+        "djstack-release: collectstatic took 1.20 s\n"
+    )
+    split = profile.release_split(output)
+    assert split == {"check-project": 0.8, "migrations": 0.5, "collectstatic": 1.2}
+    result = profile.Profile()
+    task = "Container runs with the stack's shared options, s-web-release"
+    result.add("Migrations have run and Django serves", "djstack", task, 4.0, split)
+    data = result.as_dict()
+    assert data["total_s"] == 4.0
+    assert data["steps"] == {
+        "release container (start, Django's load)": 1.5,
+        "collectstatic": 1.2,
+        "check-project": 0.8,
+        "migrations": 0.5,
+    }
+    assert profile.release_split("no such lines") == {}
 
 
 PLAYBOOK = """

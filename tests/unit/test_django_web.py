@@ -1,4 +1,7 @@
-"""The django_web role's filters: what a failed readiness probe most likely means."""
+"""The django_web role's plugins: what a failed readiness probe most likely means, the release
+command and its failed step, and the release log module."""
+
+import json
 
 from conftest import load
 
@@ -24,3 +27,41 @@ def test_a_step_that_could_not_write_names_the_path_the_user_and_the_variables()
         "OSError: [Errno 30] Read-only file system: '/app/logs/app.log'", 10001
     )
     assert filters.write_hint("ValueError: nope", 10001) == ""
+
+
+def test_the_release_command_checks_the_project_first_and_gates_migrate_on_a_backup() -> None:
+    command = filters.release_command
+    assert command(True, ["migrate", "collectstatic"], True) == [
+        "release", "check-project", "--backup-gate", "migrate", "collectstatic",
+    ]  # fmt: skip
+    assert command(False, ["migrate", "collectstatic"], False) == [
+        "release", "migrate", "collectstatic",
+    ]  # fmt: skip
+    assert command(True, [], True) == ["release", "check-project"]
+    assert command(False, ["collectstatic"], True) == ["release", "collectstatic"]
+    assert command(False, [], True) == []
+
+
+def test_the_failed_step_is_the_one_the_release_container_names() -> None:
+    output = "djstack-release: check-project took 0.8 s\nTraceback ...\ndjstack-release: migrate failed\n"
+    assert filters.failed_step(output, "release") == "migrate"
+    assert filters.failed_step("no marker", "release") == "release"
+
+
+releases = load("roles/django_web/library/django_web_releases.py")
+
+
+def test_the_release_log_gets_one_line_and_names_images_past_the_kept_ones(tmp_path) -> None:
+    log = tmp_path / "state" / "releases.log"
+    for n in (1, 2, 1, 3):
+        lines = releases.append(str(log), {"action": "deploy", "image": f"app:{n}"})
+    releases.append(str(log), {"action": "restart", "container": "s-worker"})
+    lines = log.read_text().splitlines()
+    assert len(lines) == 5 and oct(log.stat().st_mode & 0o777) == "0o644"
+    assert [json.loads(line).get("image") for line in lines] == [
+        "app:1", "app:2", "app:1", "app:3", None,
+    ]  # fmt: skip
+    # Newest first, each image once: 3, 1, 2.
+    assert releases.recorded_images(lines) == ["app:3", "app:1", "app:2"]
+    assert releases.recorded_images(lines)[2:] == ["app:2"]
+    assert releases.recorded_images(["not json", *lines]) == ["app:3", "app:1", "app:2"]

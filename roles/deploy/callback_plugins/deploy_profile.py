@@ -40,11 +40,16 @@ CONTAINER_TASK = re.compile(r"Container runs with the stack's shared options, (?
 RELEASE_STEP_TASK = re.compile(r"release step\b.*?(?P<step>[\w-]+)$", re.IGNORECASE)
 # Release steps by the suffix of their one-shot container's name (django_web's release.yml).
 ONE_SHOT_STEPS = {
+    "release": "release container (start, Django's load)",
+    "release-after-backup": "release container (start, Django's load)",
     "check-project": "check-project",
-    "migrate-check": "migrate check",
     "migrate": "migrations",
     "collectstatic": "collectstatic",
 }
+# The app image's `release` runs several steps in one container and times each.
+RELEASE_STEP_LINE = re.compile(
+    r"^djstack-release: (?P<step>\S+) took (?P<seconds>[0-9.]+) s$", re.MULTILINE
+)
 
 # (step, pattern on "play | role : task"), first match wins. The plays are site.yml's; the
 # tasks are the roles' own names, so renaming one is seen by the unit test of this table.
@@ -61,7 +66,6 @@ STEPS: list[tuple[str, re.Pattern]] = [
         ("image references and lookup", r"^Every image "),
         ("deploy lock", r"\| (deploy : )?(Deploy lock|No other deploy|Next deploy|Control node)"),
         ("network, volumes and secrets", r"^Stack network"),
-        ("migrate check", r"Migrations the new release would apply"),
         ("backup before migrations", r"backed up before the migrations"),
         (
             "release log and old images",
@@ -73,6 +77,15 @@ STEPS: list[tuple[str, re.Pattern]] = [
         ("record of the deploy", r"^This complete deploy is recorded"),
     ]
 ]
+
+
+def release_split(output: str) -> dict[str, float]:
+    """Seconds of each step a `release` container reports in its output, by profile step."""
+    split: dict[str, float] = {}
+    for found in RELEASE_STEP_LINE.finditer(output):
+        step = ONE_SHOT_STEPS.get(found["step"], found["step"])
+        split[step] = split.get(step, 0.0) + float(found["seconds"])
+    return split
 
 
 def step_of(play: str, role: str, task: str) -> str:
@@ -103,11 +116,18 @@ class Profile:
     tasks: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, play: str, role: str, task: str, seconds: float) -> None:
+    def add(
+        self, play: str, role: str, task: str, seconds: float, split: dict[str, float] | None = None
+    ) -> None:
+        """One task's seconds; split gives parts of them to other steps (a release container's)."""
         step = step_of(play, role, task)
         label = f"{role} : {task}" if role else task
-        for table, key in ((self.plays, play), (self.steps, step), (self.tasks, label)):
+        parts = {name: min(part, seconds) for name, part in (split or {}).items()}
+        rest = max(seconds - sum(parts.values()), 0.0)
+        for table, key in ((self.plays, play), (self.tasks, label)):
             table[key] = table.get(key, 0.0) + seconds
+        for name, part in {**parts, step: rest + parts.get(step, 0.0)}.items():
+            self.steps[name] = self.steps.get(name, 0.0) + part
         self.counts[step] = self.counts.get(step, 0) + 1
 
     def as_dict(self) -> dict:
@@ -150,6 +170,7 @@ class CallbackModule(CallbackBase):
         self.play = ""
         self.current: tuple[str, str, str] | None = None
         self.started = 0.0
+        self.split: dict[str, float] = {}
         self.active = False
 
     def set_options(self, *args, **kwargs) -> None:
@@ -159,8 +180,16 @@ class CallbackModule(CallbackBase):
     def _close_task(self) -> None:
         now = time.monotonic()
         if self.current is not None:
-            self.profile.add(*self.current, now - self.started)
-        self.current, self.started = None, now
+            self.profile.add(*self.current, now - self.started, self.split)
+        self.current, self.started, self.split = None, now, {}
+
+    def v2_runner_on_ok(self, result) -> None:
+        if self.active:
+            output = (result._result.get("container") or {}).get("Output") or ""
+            self.split = release_split(output) if isinstance(output, str) else {}
+
+    def v2_runner_on_failed(self, result, ignore_errors: bool = False) -> None:
+        self.v2_runner_on_ok(result)
 
     def v2_playbook_on_play_start(self, play) -> None:
         if self.active:

@@ -47,6 +47,26 @@ def write_hint(output: str, uid: Any) -> str:
     )
 
 
+def release_command(check_project: bool, steps: list[str], backup_gate: bool) -> list[str]:
+    """The app image's `release` command for this deploy: the project check when web's
+    settings changed, then a new release's steps, stopping for a backup first when
+    migrations wait (backup_gate); [] when there is nothing to run."""
+    gate = ["--backup-gate"] if backup_gate and "migrate" in steps else []
+    names = (["check-project"] if check_project else []) + gate + list(steps)
+    return ["release", *names] if check_project or steps else []
+
+
+def failed_step(output: str, default: str) -> str:
+    """The step a `release` container names as failed in its output, else default."""
+    found = re.findall(r"^djstack-release: (\S+) failed$", output, flags=re.MULTILINE)
+    return found[-1] if found else default
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"django_web_ready_hint": ready_hint, "django_web_write_hint": write_hint}
+        return {
+            "django_web_ready_hint": ready_hint,
+            "django_web_write_hint": write_hint,
+            "django_web_release_command": release_command,
+            "django_web_failed_step": failed_step,
+        }

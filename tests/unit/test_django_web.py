@@ -45,6 +45,9 @@ def test_the_release_command_checks_the_project_first_and_gates_migrate_on_a_bac
 def test_the_failed_step_is_the_one_the_release_container_names() -> None:
     output = "djstack-release: check-project took 0.8 s\nTraceback ...\ndjstack-release: migrate failed\n"
     assert filters.failed_step(output, "release") == "migrate"
+    # Django's "Applying ..." ends without a newline when the migration raises.
+    midline = "  Applying core.0002_fails...djstack-release: migrate failed\n"
+    assert filters.failed_step(midline, "release-after-backup") == "migrate"
     assert filters.failed_step("no marker", "release") == "release"
 
 

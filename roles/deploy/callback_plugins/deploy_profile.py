@@ -48,7 +48,7 @@ ONE_SHOT_STEPS = {
 }
 # The app image's `release` runs several steps in one container and times each.
 RELEASE_STEP_LINE = re.compile(
-    r"^djstack-release: (?P<step>\S+) took (?P<seconds>[0-9.]+) s$", re.MULTILINE
+    r"djstack-release: (?P<step>\S+) took (?P<seconds>[0-9.]+) s$", re.MULTILINE
 )
 
 # (step, pattern on "play | role : task"), first match wins. The plays are site.yml's; the

@@ -58,7 +58,7 @@ def release_command(check_project: bool, steps: list[str], backup_gate: bool) ->
 
 def failed_step(output: str, default: str) -> str:
     """The step a `release` container names as failed in its output, else default."""
-    found = re.findall(r"^djstack-release: (\S+) failed$", output, flags=re.MULTILINE)
+    found = re.findall(r"djstack-release: (\S+) failed$", output, flags=re.MULTILINE)
     return found[-1] if found else default
 
 

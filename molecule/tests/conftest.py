@@ -82,11 +82,15 @@ def secret_values(host, stack: Stack) -> list[str]:
     return [host.file(path).content_string.strip() for path in files]
 
 
-def checked_once(stack: Stack, what: str) -> None:
-    """Skip a check of the roles' own logic everywhere but the prod scenario on the local
-    engine: the other scenarios run the same roles, and these checks are the slow ones."""
-    if stack.flavour != "prod" or not stack.local:
-        pytest.skip(f"{what}: checked once, on the local engine of the prod scenario")
+def checked_once(stack: Stack, what: str, *, remote: bool = False) -> None:
+    """Skip a check of the roles' own logic everywhere but the one prod scenario that runs
+    it: the other scenarios run the same roles, and these checks are the slow ones. Most
+    run on the local engine; a check that does not depend on the target and needs nothing
+    of the control node's but SSH (remote=True) runs on the remote server instead, so that
+    the suite's two lanes (molecule/test-all) take about as long as each other."""
+    if stack.flavour != "prod" or stack.local == remote:
+        where = "the remote server" if remote else "the local engine"
+        pytest.skip(f"{what}: checked once, on {where} of the prod scenario")
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +201,13 @@ def playbook(request) -> Callable[..., subprocess.CompletedProcess]:
 def site_playbook(playbook) -> Callable[..., subprocess.CompletedProcess]:
     """Run `ansible-playbook site.yml` against the scenario's inventory with extra args."""
     return lambda *extra: playbook("site.yml", *extra)
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    """The output of a run that must have succeeded; its tail is the failure message."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return output
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

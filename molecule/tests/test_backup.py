@@ -4,10 +4,9 @@ database volume is destroyed; a corrupt backup is refused."""
 import json
 import re
 import shlex
-import subprocess
 
 import pytest
-from conftest import SERVICES, held
+from conftest import SERVICES, held, ok
 
 ROWS = 2000
 CHECKSUM_SQL = "SELECT count(*) || ':' || md5(string_agg(slug || '|' || title, ',' ORDER BY id)) FROM core_item"
@@ -47,12 +46,6 @@ def backup_dir(stack) -> str:
 
 def dumps(host, backup_dir: str) -> list[str]:
     return sorted(host.check_output(f"ls {backup_dir}").split())
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    return output
 
 
 def snapshot(docker, stack) -> list:

@@ -38,7 +38,7 @@ def test_changed_passwords_reach_postgres_redis_and_the_app(site_playbook, http,
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
         return result.stdout
 
-    checked_once(stack, "password rotation")
+    checked_once(stack, "password rotation", remote=True)
     rotated = {
         "djstack_postgres_password": "rotated-db-pw-4f1c",
         "djstack_redis_password": "rotated-redis-pw-9b2e",

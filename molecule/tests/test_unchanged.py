@@ -71,7 +71,7 @@ def test_a_changed_input_goes_through_every_role_and_check_mode_reports_it(
 def test_a_stopped_container_or_an_edited_file_is_put_back_by_the_next_run(
     host, site_playbook, docker, stack
 ) -> None:
-    checked_once(stack, "drift on the host")
+    checked_once(stack, "drift on the host", remote=True)
     deploy(site_playbook)
     with held(host, docker, stack, "redis") as redis:
         output = deploy(site_playbook)

@@ -232,6 +232,15 @@ def held(host, docker, stack: Stack, service: str) -> Iterator[str]:
     finally:
         host.run(f"rm -f {held_dir}/{name}")
         docker("start", name)
+        # Healthy, not merely started: the next check must not meet its clients still
+        # failing to reach it.
+        wait_for(
+            lambda: (
+                docker("inspect", "--format", "{{.State.Health.Status}}", name).strip() == "healthy"
+            ),
+            120,
+            f"{name} healthy again",
+        )
 
 
 @contextmanager

@@ -210,6 +210,11 @@ def ok(result: subprocess.CompletedProcess) -> str:
     return output
 
 
+def health(docker, name: str) -> str:
+    """A container's health status as Docker reports it (healthy, unhealthy, starting)."""
+    return docker("inspect", "--format", "{{.State.Health.Status}}", name).strip()
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -234,13 +239,7 @@ def held(host, docker, stack: Stack, service: str) -> Iterator[str]:
         docker("start", name)
         # Healthy, not merely started: the next check must not meet its clients still
         # failing to reach it.
-        wait_for(
-            lambda: (
-                docker("inspect", "--format", "{{.State.Health.Status}}", name).strip() == "healthy"
-            ),
-            120,
-            f"{name} healthy again",
-        )
+        wait_for(lambda: health(docker, name) == "healthy", 60, f"{name} healthy again")
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from conftest import SERVICES, held, wait_for
+from conftest import SERVICES, health, held, wait_for
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -119,7 +119,7 @@ def test_nginx_reaches_web_over_its_socket_again_after_web_restarts(
     assert http("/healthz").status == 200
     docker("restart", web)
     wait_for(
-        lambda: docker("inspect", "--format", "{{.State.Health.Status}}", web).strip() == "healthy",
+        lambda: health(docker, web) == "healthy",
         90,
         f"{web} to be healthy after a restart",
     )

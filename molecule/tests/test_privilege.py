@@ -6,7 +6,7 @@ import json
 import shlex
 
 import pytest
-from conftest import SERVICES, wait_for
+from conftest import SERVICES, health, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +145,7 @@ def test_every_container_has_a_process_limit_and_a_fork_loop_stops_there(docker,
     )
     # The init of the container reaps what the loop left, and the service recovers.
     wait_for(
-        lambda: (
-            docker("inspect", "--format", "{{.State.Health.Status}}", beat).strip() == "healthy"
-        ),
+        lambda: health(docker, beat) == "healthy",
         90,
         f"{beat} healthy again after the fork loop",
     )

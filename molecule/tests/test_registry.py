@@ -8,7 +8,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from conftest import checked_once, wait_for
+from conftest import checked_once, health, wait_for
 
 PORT = 15500
 # The engine is shared with the other lane's stacks (dev, the examples), which run the same
@@ -106,8 +106,8 @@ def test_image_is_pushed_once_built_then_pulled_by_digest_and_deployed(
         assert "reproducible docker-archive" not in output, "an image was rebuilt, not pulled"
         assert docker("image", "inspect", "--format", "{{.Id}}", ref).strip() == image_id
         assert docker("inspect", "--format", "{{.Image}}", redis).strip() == image_id
-        health = docker("inspect", "--format", "{{.State.Health.Status}}", redis).strip()
-        assert health == "healthy", f"redis is {health} after the deploy from the registry"
+        status = health(docker, redis)
+        assert status == "healthy", f"redis is {status} after the deploy from the registry"
         response = http("/readyz")
         assert response.status == 200, response.body[-500:]
         assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import checked_once, held, wait_for
+from conftest import checked_once, health, held, wait_for
 
 
 def test_worker_answers_inspect_ping(docker, stack) -> None:
@@ -20,15 +20,14 @@ def test_worker_turns_unhealthy_without_its_broker_and_healthy_again_with_it(
     host, docker, stack
 ) -> None:
     checked_once(stack, "the worker's liveness check")
-    worker, redis = stack.container("worker"), stack.container("redis")
+    worker = stack.container("worker")
 
-    def health(name: str) -> str:
-        return docker("inspect", "--format", "{{.State.Health.Status}}", name).strip()
-
+    # held waits for Redis to be healthy again before it returns.
     with held(host, docker, stack, "redis"):
-        wait_for(lambda: health(worker) == "unhealthy", 60, f"{worker} unhealthy without Redis")
-    wait_for(lambda: health(redis) == "healthy", 60, f"{redis} healthy again")
-    wait_for(lambda: health(worker) == "healthy", 60, f"{worker} healthy again with Redis")
+        wait_for(
+            lambda: health(docker, worker) == "unhealthy", 60, f"{worker} unhealthy without Redis"
+        )
+    wait_for(lambda: health(docker, worker) == "healthy", 60, f"{worker} healthy again with Redis")
 
 
 def test_generate_daily_report_through_broker_fills_the_cache(django) -> None:

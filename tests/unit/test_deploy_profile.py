@@ -216,6 +216,9 @@ def test_a_release_containers_time_goes_to_the_steps_it_reports() -> None:
         "check-project": 0.8,
         "migrations": 0.5,
     }
+    text = "\n".join(result.lines())
+    assert "   0.80 s  20.0%  check-project (inside the release container)" in text
+    assert "   1.50 s  37.5%  release container (start, Django's load) (1 tasks)" in text
     assert profile.release_split("no such lines") == {}
 
 

@@ -142,6 +142,11 @@ class Profile:
             "slowest_tasks": rounded(dict(sorted(self.tasks.items(), key=lambda kv: -kv[1])[:15])),
         }
 
+    def tasks_of(self, step: str) -> str:
+        # A step a release container reports (check-project, say) may have no task of its own.
+        count = self.counts.get(step, 0)
+        return f"{count} tasks" if count else "inside the release container"
+
     def lines(self) -> list[str]:
         data = self.as_dict()
         total = data["total_s"] or 1.0
@@ -152,7 +157,7 @@ class Profile:
         ]
         out.append("per step:")
         out += [
-            f"  {s:7.2f} s {100 * s / total:5.1f}%  {step} ({self.counts[step]} tasks)"
+            f"  {s:7.2f} s {100 * s / total:5.1f}%  {step} ({self.tasks_of(step)})"
             for step, s in data["steps"].items()
         ]
         return out

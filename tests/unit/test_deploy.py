@@ -1,11 +1,14 @@
 """The deploy role's Python: what the roles declared, the inputs' fingerprint, health summaries."""
 
 import os
+import re
+import subprocess
 
-from conftest import load
+from conftest import ROOT, load
 
 filters = load("roles/deploy/filter_plugins/deploy_filters.py")
 fingerprint = load("roles/deploy/action_plugins/deploy_fingerprint.py")
+stack_state = load("roles/deploy/action_plugins/deploy_stack_state.py")
 
 
 def test_declarations_of_every_role_merge_without_repeats_in_a_stable_order() -> None:
@@ -33,9 +36,41 @@ def test_declarations_of_every_role_merge_without_repeats_in_a_stable_order() ->
 
 def test_state_arguments_put_options_before_the_paths() -> None:
     state = {"host_files": ["/etc/a"], "expires": ["/c:1"], "tables": ["inet:t"], "units": ["u"]}
-    assert filters.state_arguments(state) == [
+    assert stack_state.state_arguments(state) == [
         "--expires", "/c:1", "--table", "inet:t", "--unit", "u", "/etc/a",
     ]  # fmt: skip
+
+
+def test_the_state_command_runs_the_script_with_its_go_templates_unexpanded(tmp_path) -> None:
+    script = (ROOT / "roles/deploy/files/stack-state.sh").read_text()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # A docker that prints its arguments: the Go templates must reach it as written.
+    (bin_dir / "docker").write_text(
+        '#!/bin/sh\nprintf "%s\\n" "$*" >> "$DOCKER_CALLS"\n[ "$1" != ps ] || echo c0ffee\n'
+    )
+    (bin_dir / "docker").chmod(0o755)
+    (tmp_path / "kept").write_text("x\n")
+    line = stack_state.command(
+        script, "io.djstack.stack=s", {"host_files": [str(tmp_path / "kept")]}
+    )
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "DOCKER_CALLS": str(tmp_path / "calls"),
+    }
+    first = subprocess.run(
+        ["/bin/sh", "-c", line], env=env, capture_output=True, text=True, check=True
+    )
+    assert re.fullmatch(r"[0-9a-f]{64}\n", first.stdout)
+    calls = (tmp_path / "calls").read_text()
+    assert "ps -aq --no-trunc --filter label=io.djstack.stack=s" in calls
+    assert "{{range $net, $_ := .NetworkSettings.Networks}}" in calls and calls.count("c0ffee") == 1
+    (tmp_path / "kept").write_text("y\n")
+    second = subprocess.run(
+        ["/bin/sh", "-c", line], env=env, capture_output=True, text=True, check=True
+    )
+    assert second.stdout != first.stdout, "a changed host file left the digest as it was"
 
 
 def test_a_health_summary_says_why_each_container_is_not_healthy() -> None:

@@ -221,15 +221,6 @@ def own(declarations: dict[str, dict]) -> dict[str, list]:
     return merged
 
 
-def state_arguments(state: dict[str, list]) -> list[str]:
-    """Arguments of stack-state.sh after the label, from declared()."""
-    arguments: list[str] = []
-    for option, key in (("--expires", "expires"), ("--table", "tables"), ("--unit", "units")):
-        for item in state.get(key) or []:
-            arguments += [option, item]
-    return arguments + list(state.get("host_files") or [])
-
-
 def health_summary(results: list[dict]) -> list[dict]:
     """One line of facts per container of a health wait (docker_container_info results):
     name, state, last exit code, health and the last health check's output."""
@@ -255,7 +246,6 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "deploy_declared": declared,
-            "deploy_state_arguments": state_arguments,
             "deploy_health_summary": health_summary,
             "deploy_status_inputs": status_inputs,
             "deploy_target": target,

@@ -1,5 +1,7 @@
 """The deploy role's Python: what the roles declared, the inputs' fingerprint, health summaries."""
 
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -71,6 +73,51 @@ def test_the_state_command_runs_the_script_with_its_go_templates_unexpanded(tmp_
         ["/bin/sh", "-c", line], env=env, capture_output=True, text=True, check=True
     )
     assert second.stdout != first.stdout, "a changed host file left the digest as it was"
+
+
+def test_a_rerun_reads_the_state_only_when_every_record_holds_the_stacks_inputs() -> None:
+    hosts = [
+        {"fingerprint": "v1 f1", "base_fingerprint": "b1 g1"},
+        {"fingerprint": "v2 f2", "base_fingerprint": "b2 g2"},
+    ]
+    inputs, base = stack_state.stack_digests(hosts)
+    # The same digests site.yml's records have held: Jinja's hash('sha256') of the joined text.
+    assert inputs == hashlib.sha256(b"v1 f1 v2 f2").hexdigest()
+    assert base == hashlib.sha256(b"b1 g1 b2 g2").hexdigest()
+    same = {"inputs": inputs, "base_inputs": base, "state": "s"}
+    assert stack_state.worth_reading([{**h, "deployed": same} for h in hosts], inputs, base)
+    source_only = {"inputs": "older", "base_inputs": base, "state": "s"}
+    assert stack_state.worth_reading([{**h, "deployed": source_only} for h in hosts], inputs, base)
+    one_host_new = [{**hosts[0], "deployed": same}, {**hosts[1], "deployed": {}}]
+    assert not stack_state.worth_reading(one_host_new, inputs, base)
+
+
+def test_a_host_is_unchanged_only_with_its_recorded_state_and_inputs() -> None:
+    record = {"inputs": "i", "base_inputs": "b", "state": "s"}
+    assert stack_state.verdict(record, "i", "b", True, "s") == {
+        "unchanged": True,
+        "release_only": True,
+    }
+    assert stack_state.verdict(record, "new", "b", True, "s") == {
+        "unchanged": False,
+        "release_only": True,
+    }
+    for read, state in ((True, "drifted"), (False, ""), (False, "s")):
+        assert stack_state.verdict(record, "i", "b", read, state) == {
+            "unchanged": False,
+            "release_only": False,
+        }
+
+
+def test_the_fingerprint_adds_the_files_its_record_lists(tmp_path) -> None:
+    (tmp_path / "lock").write_text("a\n")
+    record = tmp_path / "host.json"
+    record.write_text(
+        json.dumps({"control_files": [{"path": str(tmp_path / "lock"), "exclude": []}]})
+    )
+    assert fingerprint.recorded(str(record))["control_files"][0]["path"] == str(tmp_path / "lock")
+    assert fingerprint.recorded(str(tmp_path / "none.json")) == {}
+    assert fingerprint.recorded("") == {}
 
 
 def test_a_health_summary_says_why_each_container_is_not_healthy() -> None:

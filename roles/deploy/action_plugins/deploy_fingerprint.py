@@ -7,7 +7,10 @@ connection. `file_digest` hashes the content and mode of the files and directori
 `base_value_digest` and `base_file_digest` are the same without the variables and files of
 the app's release (`release_values`, `release`: its source and requirements, whose change
 needs only a new release of the app). An unchanged rerun compares them with what the last
-complete deploy recorded on the host (roles/deploy/tasks/unchanged.yml).
+complete deploy recorded on the host (roles/deploy/tasks/unchanged.yml): given `record`, that
+record's file on the control node, the action reads it, adds the control-node and release
+files it lists to the paths, and returns it as `deployed` beside `fingerprint` and
+`base_fingerprint` (each "<value digest> <file digest>").
 """
 
 from __future__ import annotations
@@ -89,6 +92,14 @@ def hash_path(digest: Any, path: str, exclude: list[str]) -> None:
             digest.update(hashlib.sha256(content.read()).digest())
 
 
+def recorded(record: Any) -> dict[str, Any]:
+    """The record of a host's last complete deploy, or {} when there is none (yet)."""
+    if not record or not os.path.isfile(str(record)):
+        return {}
+    with open(str(record), encoding="utf-8") as text:
+        return json.load(text)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -99,11 +110,18 @@ class ActionModule(ActionBase):
         args = self._task.args
         roles_dir = str(args["roles_dir"])
         exclude = [str(name) for name in args.get("exclude", [])]
+        deployed = recorded(args.get("record"))
+        release = list(args.get("release") or deployed.get("release_files") or [])
+        listed = [
+            *(args.get("paths") or []),
+            *(deployed.get("control_files") or []),
+            *(deployed.get("release_files") or []),
+        ]
         paths = [
             {"path": self._resolved(item), "exclude": exclude}
             if isinstance(item, str)
             else {"path": item["path"], "exclude": exclude + list(item.get("exclude") or [])}
-            for item in args.get("paths", [])
+            for item in listed
         ]
 
         values = {
@@ -123,8 +141,14 @@ class ActionModule(ActionBase):
             value_digest=digest(values),
             base_value_digest=digest({k: v for k, v in values.items() if k not in release_values}),
             file_digest=files_digest(paths),
-            base_file_digest=files_digest(without(paths, args.get("release") or [])),
+            base_file_digest=files_digest(without(paths, release)),
         )
+        if args.get("record"):
+            result.update(
+                deployed=deployed,
+                fingerprint=f"{result['value_digest']} {result['file_digest']}",
+                base_fingerprint=f"{result['base_value_digest']} {result['base_file_digest']}",
+            )
         return result
 
     def _resolved(self, value: Any) -> Any:

@@ -1,15 +1,24 @@
 """One digest of what deploys of a stack left on a Docker host: files/stack-state.sh, run
 through the host's connection as a plain command (with become when the play has it).
 
-It reads only, so it runs in check mode too and reports changed=false; it never fails the
-task, since a host whose state cannot be read is simply not unchanged (rc and stderr say
-why). Every rerun reads the state before it knows whether there is anything to do, so it
+Given `stack` (the deploy_fingerprint results of every host of the play, each with the
+`deployed` record of that host) and `deployed` (this host's record), it is the unchanged-rerun
+check of one host: the stack's inputs digest is that of every host's fingerprint; only when
+every host's record holds that digest, or the one without the app's source, is the state
+read, and then `unchanged` (nothing to do) or `release_only` (only the app's source changed)
+says whether it is the state the record holds.
+
+It reads only, so it runs in check mode too and reports changed=false. It returns `read`
+(whether the script succeeded), `state` (the digest) and the script's `stderr`, and never
+fails the task: a host whose state cannot be read is simply not unchanged. (Not `rc`: Ansible
+takes a non-zero rc in a result for a failed task.) Every rerun reads the state before it knows whether there is anything to do, so it
 must cost little: a module would start a Python on the host for a few docker commands
 (about 0.3 s on the local engine, more over SSH), a command through the connection does not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from pathlib import Path
 from typing import Any
@@ -35,6 +44,32 @@ def command(script: str, label: str, declared: dict[str, list]) -> str:
     return shlex.join(argv)
 
 
+def stack_digests(stack: list[dict[str, Any]]) -> tuple[str, str]:
+    """The digest of every host's inputs, and the one without the app's source."""
+
+    def joined(key: str) -> str:
+        return hashlib.sha256(" ".join(str(host[key]) for host in stack).encode()).hexdigest()
+
+    return joined("fingerprint"), joined("base_fingerprint")
+
+
+def worth_reading(stack: list[dict[str, Any]], inputs: str, base: str) -> bool:
+    """Whether every host's record holds the stack's inputs, or its base inputs: else the
+    run has work to do whatever the state, and the hosts are not contacted."""
+    records = [host.get("deployed") or {} for host in stack]
+    return all(record.get("inputs") == inputs for record in records) or all(
+        record.get("base_inputs") == base for record in records
+    )
+
+
+def verdict(deployed: dict[str, Any], inputs: str, base: str, read: bool, state: str) -> dict:
+    kept = read and bool(state) and state == deployed.get("state")
+    return {
+        "unchanged": kept and deployed.get("inputs") == inputs,
+        "release_only": kept and deployed.get("base_inputs") == base,
+    }
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -42,15 +77,27 @@ class ActionModule(ActionBase):
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         args = self._task.args
+        result["changed"] = False
+        stack = args.get("stack")
+        if stack is None:
+            result.update(self._read(args["label"], args.get("declared") or {}))
+            return result
+        deployed = dict(args.get("deployed") or {})
+        inputs, base = stack_digests(list(stack))
+        result.update(inputs_digest=inputs, base_digest=base, read=False, state="", stderr="")
+        if worth_reading(list(stack), inputs, base):
+            result.update(self._read(args["label"], deployed))
+        result.update(verdict(deployed, inputs, base, result["read"], result["state"]))
+        return result
+
+    def _read(self, label: Any, declared: dict[str, Any]) -> dict[str, Any]:
         script = Path(self._find_needle("files", SCRIPT)).read_text(encoding="utf-8")
         ran = self._low_level_execute_command(
-            command(script, str(args["label"]), dict(args.get("declared") or {})), sudoable=True
+            command(script, str(label), dict(declared)), sudoable=True
         )
-        rc = int(ran.get("rc", 1))
-        result.update(
-            changed=False,
-            rc=rc,
-            stdout=ran.get("stdout", "").strip() if rc == 0 else "",
-            stderr=ran.get("stderr", "").strip(),
-        )
-        return result
+        read = ran.get("rc") == 0
+        return {
+            "read": read,
+            "state": ran.get("stdout", "").strip() if read else "",
+            "stderr": ran.get("stderr", "").strip(),
+        }

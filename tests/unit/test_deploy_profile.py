@@ -19,7 +19,7 @@ CASES = [
     (
         "Hosts unchanged since their last complete deploy are known",
         "deploy",
-        "This host's fingerprints, with and without the app's source, are known",
+        "Inputs of this deploy are fingerprinted on the control node, beside the host's last complete deploy",
         "fingerprint (unchanged-rerun check)",
     ),
     (

@@ -39,7 +39,7 @@ lint: venv ## ansible-lint (production profile), yamllint, ruff, shellcheck
 	ansible-lint --profile production
 	ruff check app examples molecule roles bench tests
 	ruff format --check app examples molecule roles bench tests
-	shellcheck .ci/run molecule/test-all inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/postgres/files/*.sh roles/images/files/*/usr/local/bin/*
+	shellcheck .ci/run molecule/test-all inventories/prod/vault-password.sh roles/deploy/files/*.sh roles/postgres/files/*.sh roles/nginx/files/*.sh roles/images/files/*/usr/local/bin/*
 
 .PHONY: syntax
 syntax: venv ## ansible-playbook --syntax-check of every playbook

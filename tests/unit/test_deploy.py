@@ -11,6 +11,7 @@ from conftest import ROOT, load
 filters = load("roles/deploy/filter_plugins/deploy_filters.py")
 fingerprint = load("roles/deploy/action_plugins/deploy_fingerprint.py")
 stack_state = load("roles/deploy/action_plugins/deploy_stack_state.py")
+healthy = load("roles/deploy/library/deploy_healthy.py")
 
 
 def test_declarations_of_every_role_merge_without_repeats_in_a_stable_order() -> None:
@@ -121,18 +122,34 @@ def test_the_fingerprint_adds_the_files_its_record_lists(tmp_path) -> None:
 
 
 def test_a_health_summary_says_why_each_container_is_not_healthy() -> None:
-    results = [
-        {"deploy_started_container": "s-worker", "container": {"State": {"Status": "exited", "ExitCode": 1}}},
-        {"deploy_started_container": "s-beat", "container": {"State": {
-            "Status": "running", "ExitCode": 0,
-            "Health": {"Status": "unhealthy", "Log": [{"Output": "old"}, {"Output": "stale file"}]}}}},
-        {"deploy_started_container": "s-gone", "container": None},
-    ]  # fmt: skip
-    worker, beat, gone = filters.health_summary(results)
-    assert worker == {"name": "s-worker", "status": "exited", "exit_code": 1, "health": "none",
-                      "check": "(no check has run)"}  # fmt: skip
-    assert (beat["health"], beat["check"]) == ("unhealthy", "stale file")
-    assert gone["status"] == "missing"
+    worker = {"State": {"Status": "exited", "ExitCode": 1}}
+    beat = {"State": {"Status": "running", "ExitCode": 0,
+            "Health": {"Status": "unhealthy", "Log": [{"Output": "old"}, {"Output": "stale file"}]}}}  # fmt: skip
+    assert healthy.summary("s-worker", worker, None, False) == {
+        "name": "s-worker", "status": "exited", "exit_code": 1, "health": "none",
+        "check": "(no check has run)"}  # fmt: skip
+    assert healthy.summary("s-beat", beat, None, False)["check"] == "stale file"
+    assert healthy.summary("s-beat", beat, "file 4 s old", False)["check"] == "file 4 s old"
+    assert healthy.summary("s-beat", beat, "", True)["health"] == "healthy"
+    assert healthy.summary("s-gone", None, None, False)["status"] == "missing"
+
+
+def test_the_health_wait_runs_the_containers_own_check_only_while_it_is_needed() -> None:
+    check = {"Test": ["CMD", "djstack-app", "alive", "worker", "10"]}
+    starting = {"Name": "/s-worker", "State": {"Status": "running", "Health": {"Status": "starting"}},
+                "Config": {"Healthcheck": check}}  # fmt: skip
+    assert healthy.verdict(starting) == "waiting"
+    assert healthy.check_command("s-worker", check["Test"]) == [
+        "docker", "exec", "s-worker", "djstack-app", "alive", "worker", "10"]  # fmt: skip
+    assert healthy.check_command("s-web", ["CMD-SHELL", "curl -f x || exit 1"]) == [
+        "docker", "exec", "s-web", "/bin/sh", "-c", "curl -f x || exit 1"]  # fmt: skip
+    assert healthy.check_command("s", ["NONE"]) is None
+    restarting = {"State": {"Status": "restarting", "Health": {"Status": "starting"}}}
+    assert healthy.verdict(restarting) == "stopped"
+    assert healthy.verdict(None) == "missing"
+    docker_says = {"State": {"Status": "running", "Health": {"Status": "healthy"}}}
+    assert healthy.verdict(docker_says) == "healthy"
+    assert healthy.verdict({"State": {"Status": "running"}}) == "healthy"
 
 
 def test_the_files_digest_follows_content_mode_and_exclusions(tmp_path) -> None:
@@ -277,3 +294,14 @@ def test_a_target_says_how_to_reach_the_host_and_what_runs_there() -> None:
     assert filters.running([{"Labels": {"io.djstack.service": "web"}, "State": "running"},
                             {"Labels": {"io.djstack.service": "web"}, "State": "exited"}], "web") == [
         {"Labels": {"io.djstack.service": "web"}, "State": "running"}]  # fmt: skip
+
+
+def test_a_health_check_runs_within_its_own_timeout(monkeypatch) -> None:
+    monkeypatch.setattr(healthy, "check_command", lambda name, test: ["sh", "-c", test[1]])
+    assert healthy.run_check("c", {"Test": ["CMD-SHELL", "echo ready"]}) == (True, "ready")
+    assert healthy.run_check("c", {"Test": ["CMD-SHELL", "echo stale >&2; exit 1"]}) == (
+        False,
+        "stale",
+    )
+    slow = {"Test": ["CMD-SHELL", "sleep 5"], "Timeout": 200_000_000}
+    assert healthy.run_check("c", slow) == (False, "the check did not answer within 0.2 s")

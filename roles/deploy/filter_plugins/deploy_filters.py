@@ -221,32 +221,10 @@ def own(declarations: dict[str, dict]) -> dict[str, list]:
     return merged
 
 
-def health_summary(results: list[dict]) -> list[dict]:
-    """One line of facts per container of a health wait (docker_container_info results):
-    name, state, last exit code, health and the last health check's output."""
-    summary = []
-    for result in results:
-        state = (result.get("container") or {}).get("State") or {}
-        checks = [entry.get("Output", "") for entry in (state.get("Health") or {}).get("Log") or []]
-        status = state.get("Status", "missing")
-        health = (state.get("Health") or {}).get("Status")
-        summary.append(
-            {
-                "name": result.get("deploy_started_container", "?"),
-                "status": status,
-                "exit_code": state.get("ExitCode", "none"),
-                "health": health or ("healthy" if status == "running" else "none"),
-                "check": (checks or ["(no check has run)"])[-1],
-            }
-        )
-    return summary
-
-
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "deploy_declared": declared,
-            "deploy_health_summary": health_summary,
             "deploy_status_inputs": status_inputs,
             "deploy_target": target,
             "deploy_running": running,

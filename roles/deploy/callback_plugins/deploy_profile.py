@@ -69,7 +69,7 @@ STEPS: list[tuple[str, re.Pattern]] = [
         ("backup before migrations", r"backed up before the migrations"),
         (
             "release log and old images",
-            r"(release log|images to keep|Images containers use|older than the kept)",
+            r"(release log|images to keep|Images in the engine|older than the kept)",
         ),
         ("nginx switch", r"(proxies to the new web container|web target names)"),
         ("health wait", r"(are healthy, or have|health is awaited|is healthy, else)"),

@@ -89,15 +89,16 @@ def test_every_renamed_variable_is_in_the_upgrade_table() -> None:
     assert missing == [], "renamed variables missing from docs/collection.md's upgrade table"
 
 
-def container_callers() -> list[tuple[str, str]]:
-    """(task file, settings variable) of every include of djstack's container entry point."""
+def container_callers() -> list[tuple[str, str, dict]]:
+    """(task file, settings variable, include_role arguments) of every include of djstack's
+    container entry point."""
     callers = []
     for tasks_file in sorted(ROLES.glob("*/tasks/*.yml")):
         for task in yaml.safe_load(tasks_file.read_text()) or []:
             include = task.get("ansible.builtin.include_role") or {}
             if include.get("tasks_from") == "container":
                 setting = task["vars"]["djstack_container"].strip("{} ")
-                callers.append((str(tasks_file.relative_to(ROLES)), setting))
+                callers.append((str(tasks_file.relative_to(ROLES)), setting, include))
     return callers
 
 
@@ -110,7 +111,7 @@ def test_every_container_start_gives_settings_the_container_spec_knows() -> None
     callers = container_callers()
     assert len(callers) >= 8, callers
     problems = []
-    for tasks_file, setting in callers:
+    for tasks_file, setting, _ in callers:
         role = tasks_file.split("/")[0]
         settings = yaml.safe_load((ROLES / role / "vars" / "main.yml").read_text())[setting]
         problems += [
@@ -121,8 +122,5 @@ def test_every_container_start_gives_settings_the_container_spec_knows() -> None
 
 
 def test_every_container_start_skips_the_per_start_validation() -> None:
-    for tasks_file in sorted(ROLES.glob("*/tasks/*.yml")):
-        for task in yaml.safe_load(tasks_file.read_text()) or []:
-            include = task.get("ansible.builtin.include_role") or {}
-            if include.get("tasks_from") == "container":
-                assert include.get("rolespec_validate") is False, tasks_file
+    for tasks_file, _, include in container_callers():
+        assert include.get("rolespec_validate") is False, tasks_file

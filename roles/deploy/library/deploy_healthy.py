@@ -79,14 +79,8 @@ def verdict(container: dict | None) -> str:
     if state.get("Status") != "running":
         return "stopped"
     health = state.get("Health")
-    if health is None or health.get("Status") == "healthy":
-        return "healthy"
-    if (
-        check_command(
-            container["Name"], (container.get("Config") or {}).get("Healthcheck", {}).get("Test")
-        )
-        is None
-    ):
+    test = ((container.get("Config") or {}).get("Healthcheck") or {}).get("Test")
+    if health is None or health.get("Status") == "healthy" or check_command("", test) is None:
         return "healthy"
     return "waiting"
 

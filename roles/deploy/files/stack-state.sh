@@ -1,11 +1,12 @@
 #!/bin/sh
 # Prints one digest of what deploys of a stack leave on this host, so that a rerun can tell
 # nothing drifted since the last complete deploy: the stack's containers (configuration,
-# image, state and health), networks and volumes, and what the roles declared they own here
-# (roles/*/vars/main.yml, <role>_declared): files under the paths given (content, mode and
-# owner), nftables tables and systemd units, and whether a certificate is due for renewal
-# (a run renews one that expires within its seconds). Any error fails it, so that a host it
-# cannot read (no engine, say) is never taken for unchanged.
+# image, state and whether Docker finds them unhealthy), networks and volumes, and what the
+# roles declared they own here (roles/*/vars/main.yml, <role>_declared): files under the
+# paths given (content, mode and owner), nftables tables and systemd units, and whether a
+# certificate is due for renewal (a run renews one that expires within its seconds). Any
+# error fails it, so that a host it cannot read (no engine, say) is never taken for
+# unchanged.
 # Usage: stack-state.sh <label>=<value> [--expires <file>:<seconds>]... [--table <family>:<name>]...
 #        [--unit <name>]... [<path>]...
 set -eu
@@ -25,8 +26,11 @@ done
 listing=$(
   ids=$(docker ps -aq --no-trunc --filter "label=$label")
   if [ -n "$ids" ]; then
+    # Health is read as unhealthy or not, never as starting or healthy: a deploy's health
+    # wait ends on the container's own check, before Docker's first verdict, so the record
+    # may see a container starting that the next run sees healthy.
     # shellcheck disable=SC2016,SC2086 # a Go template, not shell; one argument per id
-    docker inspect --format 'container {{.Name}} {{.Image}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}} {{range $net, $_ := .NetworkSettings.Networks}}{{$net}},{{end}} {{json .Config}} {{json .HostConfig}}' $ids
+    docker inspect --format 'container {{.Name}} {{.Image}} {{.State.Status}} {{if .State.Health}}unhealthy={{eq .State.Health.Status "unhealthy"}}{{end}} {{range $net, $_ := .NetworkSettings.Networks}}{{$net}},{{end}} {{json .Config}} {{json .HostConfig}}' $ids
   fi
   docker network ls --no-trunc --filter "label=$label" --format 'network {{.Name}} {{.ID}}'
   docker volume ls --filter "label=$label" --format 'volume {{.Name}}'

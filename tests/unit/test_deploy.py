@@ -152,6 +152,28 @@ def test_the_health_wait_runs_the_containers_own_check_only_while_it_is_needed()
     assert healthy.verdict({"State": {"Status": "running"}}) == "healthy"
 
 
+def test_a_job_in_the_background_is_awaited_until_its_file_says_it_finished(tmp_path) -> None:
+    assert healthy.job_result("") is None, "a file not yet written is a running job"
+    assert healthy.job_result('{"started": 1, "finished": 0, "ansible_job_id": "j1"}') is None
+    assert healthy.job_result('{"changed": true, "container": {}}') == {
+        "changed": True,
+        "container": {},
+    }
+    assert healthy.job_result('{"failed": 1, "msg": "Job reached maximum time limit"}')["failed"]
+    done, running = tmp_path / "j1", tmp_path / "j2"
+    done.write_text('{"changed": true}')
+    running.write_text('{"started": 1, "finished": 0}')
+    # The running one ends in its result once written; here, once its limit has passed.
+    results = healthy.await_jobs(
+        [{"file": str(done), "seconds": 0}, {"file": str(running), "seconds": -5}]
+    )
+    assert results[0] == {"changed": True}
+    assert results[1]["failed"] and "ran past" in results[1]["msg"]
+    assert not done.exists() and not running.exists(), "a job's results file was left behind"
+    gone = healthy.await_jobs([{"file": str(tmp_path / "none"), "seconds": 9}])
+    assert gone[0]["failed"] and "no result file" in gone[0]["msg"]
+
+
 def test_the_files_digest_follows_content_mode_and_exclusions(tmp_path) -> None:
     tree = tmp_path / "src"
     (tree / "pkg").mkdir(parents=True)

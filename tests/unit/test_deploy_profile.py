@@ -102,6 +102,12 @@ CASES = [
     ),
     (
         "Migrations have run and Django serves",
+        "django_web",
+        "New web container answers its health and readiness probes",
+        "health wait",
+    ),
+    (
+        "Migrations have run and Django serves",
         "nginx",
         "Nginx's web target names the new web container",
         "nginx switch",

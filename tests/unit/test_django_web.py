@@ -8,12 +8,33 @@ from conftest import load
 filters = load("roles/django_web/filter_plugins/django_web_filters.py")
 
 
-def test_a_400_points_at_the_allowed_hosts_and_a_404_at_the_ready_path() -> None:
+def test_a_400_points_at_the_allowed_hosts_and_a_404_at_the_probed_path() -> None:
     assert "djstack_app_allowed_hosts" in filters.ready_hint("400 <h1>Bad Request</h1>", "/readyz")
     assert "The project has no /readyz" in filters.ready_hint("404 Not Found", "/readyz")
     assert "names the check" in filters.ready_hint('503 {"database": "OperationalError"}', "/x")
     assert "did not start" in filters.ready_hint("no answer: <urlopen error refused>", "/x")
     assert filters.ready_hint("200 ok", "/readyz") == ""
+    alive = filters.ready_hint("404 Not Found", "/healthz", liveness=True)
+    assert (
+        "set django_web_health_path to its liveness path" in alive and "/-/djstack/alive" in alive
+    )
+
+
+def test_a_failed_probe_names_the_path_that_failed_and_its_variable() -> None:
+    health = filters.probe_report("no answer: refused\n", 1, "/healthz", "/readyz")
+    assert health.startswith(
+        "Its health probe (GET /healthz, django_web_health_path) last answered: no answer: refused\n"
+    )
+    assert "did not start" in health
+    ready = filters.probe_report('503 {"database": "x"}', 2, "/healthz", "/readyz")
+    assert ready.startswith("Its readiness probe (GET /readyz, django_web_ready_path)")
+    assert "names the check" in ready
+    assert "\n" not in filters.probe_report("302 Found", 2, "/h", "/r")
+    killed = filters.probe_report("", 137, "/healthz", "/readyz")
+    assert (
+        "(GET /healthz, django_web_health_path) ended without an answer (exit code 137)" in killed
+    )
+    assert len(filters.probe_report("500 " + "x" * 1000, 2, "/h", "/r").split(": ", 1)[1]) < 500
 
 
 def test_a_step_that_could_not_write_names_the_path_the_user_and_the_variables() -> None:

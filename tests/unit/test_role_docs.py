@@ -124,3 +124,20 @@ def test_every_container_start_gives_settings_the_container_spec_knows() -> None
 def test_every_container_start_skips_the_per_start_validation() -> None:
     for tasks_file, _, include in container_callers():
         assert include.get("rolespec_validate") is False, tasks_file
+
+
+def test_a_container_replaced_in_the_background_is_awaited_by_its_caller() -> None:
+    """A background start returns a job, not a container: it must not also wait for health
+    (state healthy), its time limit must cover its stop timeout, and the task file that
+    starts it must pass the job on (ansible_job_id) to the deploy role's wait."""
+    found = []
+    for tasks_file, setting, _ in container_callers():
+        role = tasks_file.split("/")[0]
+        settings = yaml.safe_load((ROLES / role / "vars" / "main.yml").read_text())[setting]
+        if "background_seconds" not in settings:
+            continue
+        found.append(setting)
+        assert settings.get("state") == "started", setting
+        assert "stop_timeout" in settings, setting
+        assert "ansible_job_id" in (ROLES / tasks_file).read_text(), tasks_file
+    assert sorted(found) == ["celery_beat_container_settings", "celery_worker_container_settings"]

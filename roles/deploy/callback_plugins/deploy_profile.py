@@ -72,7 +72,10 @@ STEPS: list[tuple[str, re.Pattern]] = [
             r"(release log|images to keep|Images in the engine|older than the kept)",
         ),
         ("nginx switch", r"(proxies to the new web container|web target names)"),
-        ("health wait", r"(are healthy, or have|health is awaited|is healthy, else)"),
+        (
+            "health wait",
+            r"(are healthy, or have|health is awaited|is healthy, else|health and readiness probes)",
+        ),
         ("watchdog", r"^Containers that stop between deploys"),
         ("record of the deploy", r"^This complete deploy is recorded"),
     ]

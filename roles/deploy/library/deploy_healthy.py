@@ -16,11 +16,18 @@ A container that is not running has crashed and ends its own wait at once; an un
 is waited for (a worker whose Redis the deploy replaced recovers by itself). Returns
 `containers`, one entry each: name, status, exit_code, health and check (the last health
 check's output).
+
+Containers replaced in the background (an async docker_container task, poll 0) are `jobs`:
+until a job's result file says it finished, its container's name may still be the old
+container's, so every job is awaited first (within its own time limit), its file removed,
+and a failed one fails the module with docker_container's message. A finished job's change
+is this task's change. (async_status would do the same at one module run per look.)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 
@@ -36,6 +43,11 @@ options:
   containers: {description: Names of the containers., type: list, elements: str, required: true}
   timeout: {description: Seconds to wait for all of them., type: int, required: true}
   interval: {description: Seconds between two checks of one container., type: float, default: 0.5}
+  jobs:
+    description: "Background jobs to await first: file (the job's results_file), seconds (its limit)."
+    type: list
+    elements: dict
+    default: []
 """
 
 RETURN = r"""
@@ -68,6 +80,44 @@ def run_check(name: str, healthcheck: dict) -> tuple[bool, str]:
     except subprocess.TimeoutExpired:
         return False, f"the check did not answer within {seconds:g} s"
     return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
+def job_result(text: str) -> dict | None:
+    """A job's result from its results file, as async_status reads it: None while it runs
+    (an empty or partly written file, or started and not finished)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or (data.get("started") and not data.get("finished")):
+        return None
+    return data
+
+
+def await_jobs(jobs: list[dict], poll: float = 0.1) -> list[dict]:
+    """Each job's result once finished, or a failure once its limit (and a few seconds for
+    the wrapper to write it) has passed; every results file is removed."""
+    start = time.monotonic()
+    results: dict[str, dict] = {}
+    while len(results) < len(jobs):
+        for job in [j for j in jobs if j["file"] not in results]:
+            try:
+                with open(job["file"], encoding="utf-8") as handle:
+                    found = job_result(handle.read())
+            except FileNotFoundError:
+                found = {"failed": True, "msg": f"no result file {job['file']}"}
+            if found is None and time.monotonic() - start > float(job["seconds"]) + 5:
+                found = {"failed": True, "msg": f"the job ran past its {job['seconds']} s"}
+            if found is not None:
+                results[job["file"]] = found
+        if len(results) < len(jobs):
+            time.sleep(poll)
+    for job in jobs:
+        try:
+            os.unlink(job["file"])
+        except FileNotFoundError:
+            pass
+    return [results[job["file"]] for job in jobs]
 
 
 def verdict(container: dict | None) -> str:
@@ -107,12 +157,23 @@ def main() -> None:
             "containers": {"type": "list", "elements": "str", "required": True},
             "timeout": {"type": "int", "required": True},
             "interval": {"type": "float", "default": 0.5},
+            "jobs": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )
     names = list(dict.fromkeys(module.params["containers"]))
-    if module.check_mode or not names:
+    if module.check_mode:
         module.exit_json(changed=False, containers=[])
+    jobs = await_jobs(module.params["jobs"])
+    failed = [job for job in jobs if job.get("failed")]
+    if failed:
+        module.fail_json(
+            msg="A container replaced in the background was not started: "
+            + "; ".join(str(job.get("msg", "no message")) for job in failed),
+        )
+    changed = any(job.get("changed") for job in jobs)
+    if not names:
+        module.exit_json(changed=changed, containers=[])
     deadline = time.monotonic() + module.params["timeout"]
     done: dict[str, dict] = {}
     last_output: dict[str, str] = {}
@@ -136,7 +197,7 @@ def main() -> None:
         done.get(name) or summary(name, inspected.get(name), last_output.get(name), False)
         for name in names
     ]
-    module.exit_json(changed=False, containers=results)
+    module.exit_json(changed=changed, containers=results)
 
 
 if __name__ == "__main__":

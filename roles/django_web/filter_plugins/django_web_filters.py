@@ -6,22 +6,30 @@ import re
 from typing import Any
 
 BUILTIN_READY = "/-/djstack/ready"
+BUILTIN_ALIVE = "/-/djstack/alive"
 
 
-def ready_hint(answer: str, path: str) -> str:
-    """What usually causes a readiness probe's answer ("<status> <body>" or "no answer: ..."),
-    naming the variable to look at; "" when there is nothing to add."""
+def ready_hint(answer: str, path: str, liveness: bool = False) -> str:
+    """What usually causes a probe's answer ("<status> <body>" or "no answer: ..."), of the
+    readiness path or, with liveness, of the health path, naming the variable to look at; ""
+    when there is nothing to add."""
     status = answer.split(" ", 1)[0]
+    variable, builtin, other = (
+        ("django_web_health_path", BUILTIN_ALIVE, f"django_web_ready_path: {BUILTIN_READY}")
+        if liveness
+        else ("django_web_ready_path", BUILTIN_READY, f"django_web_health_path: {BUILTIN_ALIVE}")
+    )
     if status == "400":
         return (
             "A 400 is Django refusing the probe's Host (127.0.0.1): add 127.0.0.1 to"
             " djstack_app_allowed_hosts, or probe djstack's own path, which skips the project"
-            f" (django_web_ready_path: {BUILTIN_READY})."
+            f" ({variable}: {builtin})."
         )
     if status == "404":
+        kind = "liveness" if liveness else "readiness"
         return (
-            f"The project has no {path}: set django_web_ready_path to its readiness path, or to"
-            f" djstack's own, {BUILTIN_READY} (and django_web_health_path: /-/djstack/alive)."
+            f"The project has no {path}: set {variable} to its {kind} path, or to"
+            f" djstack's own, {builtin} (and {other})."
         )
     if status == "503":
         return "The probe answered 503: its body above names the check that failed."
@@ -30,6 +38,26 @@ def ready_hint(answer: str, path: str) -> str:
     if answer.startswith("no answer"):
         return "Nothing answered on the web port: the log below says why the server did not start."
     return ""
+
+
+def probe_report(answer: str, rc: int, health_path: str, ready_path: str) -> str:
+    """What a failed probe of a new web container said (rolling.yml's probe exits 1 when its
+    health path never answered 200, 2 when its readiness path did not), with the hint."""
+    liveness = rc != 2
+    kind, path, variable = (
+        ("health", health_path, "django_web_health_path")
+        if liveness
+        else ("readiness", ready_path, "django_web_ready_path")
+    )
+    answer = answer.strip()
+    report = f"Its {kind} probe (GET {path}, {variable})"
+    if not answer:
+        # Killed with its container (137), or the exec could not start in it.
+        return f"{report} ended without an answer (exit code {rc}): the container stopped; its log below says why."
+    shown = answer if len(answer) <= 400 else answer[:397] + "..."
+    report += f" last answered: {shown}"
+    hint = ready_hint(answer, path, liveness)
+    return f"{report}\n{hint}" if hint else report
 
 
 def write_hint(output: str, uid: Any) -> str:
@@ -65,7 +93,7 @@ def failed_step(output: str, default: str) -> str:
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
-            "django_web_ready_hint": ready_hint,
+            "django_web_probe_report": probe_report,
             "django_web_write_hint": write_hint,
             "django_web_release_command": release_command,
             "django_web_failed_step": failed_step,

@@ -7,6 +7,12 @@ from typing import Any
 
 BUILTIN_READY = "/-/djstack/ready"
 BUILTIN_ALIVE = "/-/djstack/alive"
+# What each probe of a new web container is called, the variable of its path and djstack's
+# own path for it, by whether it is the liveness (health) probe.
+PROBES = {
+    True: ("health", "liveness", "django_web_health_path", BUILTIN_ALIVE),
+    False: ("readiness", "readiness", "django_web_ready_path", BUILTIN_READY),
+}
 
 
 def ready_hint(answer: str, path: str, liveness: bool = False) -> str:
@@ -14,11 +20,8 @@ def ready_hint(answer: str, path: str, liveness: bool = False) -> str:
     readiness path or, with liveness, of the health path, naming the variable to look at; ""
     when there is nothing to add."""
     status = answer.split(" ", 1)[0]
-    variable, builtin, other = (
-        ("django_web_health_path", BUILTIN_ALIVE, f"django_web_ready_path: {BUILTIN_READY}")
-        if liveness
-        else ("django_web_ready_path", BUILTIN_READY, f"django_web_health_path: {BUILTIN_ALIVE}")
-    )
+    _, kind, variable, builtin = PROBES[liveness]
+    _, _, other, other_builtin = PROBES[not liveness]
     if status == "400":
         return (
             "A 400 is Django refusing the probe's Host (127.0.0.1): add 127.0.0.1 to"
@@ -26,10 +29,9 @@ def ready_hint(answer: str, path: str, liveness: bool = False) -> str:
             f" ({variable}: {builtin})."
         )
     if status == "404":
-        kind = "liveness" if liveness else "readiness"
         return (
             f"The project has no {path}: set {variable} to its {kind} path, or to"
-            f" djstack's own, {builtin} (and {other})."
+            f" djstack's own, {builtin} (and {other}: {other_builtin})."
         )
     if status == "503":
         return "The probe answered 503: its body above names the check that failed."
@@ -44,11 +46,8 @@ def probe_report(answer: str, rc: int, health_path: str, ready_path: str) -> str
     """What a failed probe of a new web container said (rolling.yml's probe exits 1 when its
     health path never answered 200, 2 when its readiness path did not), with the hint."""
     liveness = rc != 2
-    kind, path, variable = (
-        ("health", health_path, "django_web_health_path")
-        if liveness
-        else ("readiness", ready_path, "django_web_ready_path")
-    )
+    kind, _, variable, _ = PROBES[liveness]
+    path = health_path if liveness else ready_path
     answer = answer.strip()
     report = f"Its {kind} probe (GET {path}, {variable})"
     if not answer:
